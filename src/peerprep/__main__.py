@@ -1,0 +1,5 @@
+"""`python -m peerprep`."""
+
+from peerprep.cli import main
+
+main()

@@ -1,0 +1,161 @@
+"""The command line: a thin Typer shell over the library. One error boundary for every command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import PeerprepError
+
+F = TypeVar("F", bound=Callable[..., Any])
+_state = {"debug": False}
+
+
+def _boundary(func: F) -> F:
+    """Print expected errors as one line on stderr and exit 1 (2 for usage); --debug re-raises."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PeerprepError as exc:
+            if _state["debug"]:
+                raise
+            from .text import clean
+
+            message = " ".join(clean(str(exc)).split()) or type(exc).__name__
+            print(f"Error: {message}", file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            print("Interrupted.", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _App(typer.Typer):
+    """A Typer whose every command goes through the error boundary."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+        register = super().command(*args, **kwargs)
+
+        def decorator(func: F) -> F:
+            register(_boundary(func))
+            return func
+
+        return decorator
+
+
+def _make_app(help_text: str) -> _App:
+    return _App(help=help_text, add_completion=False, pretty_exceptions_enable=False, no_args_is_help=False, rich_markup_mode=None)
+
+
+app = _make_app("Study for the Peer Recovery Specialist exam: spaced repetition, mock exams, a planner.")
+new_app = _make_app("Create starter files.")
+app.add_typer(new_app, name="new")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"peerprep {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Study for the Peer Recovery Specialist exam: spaced repetition, mock exams, a planner."""
+    _state["debug"] = debug
+    if ctx.invoked_subcommand is None:
+        _boundary(_welcome)()
+
+
+def _welcome() -> None:
+    from . import render, views
+
+    views.welcome(render.out())
+
+
+Decks = Annotated[list[str] | None, typer.Argument(help="Deck ids or deck files/directories (default: every loaded deck).", show_default=False)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Authoring
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str] | None, typer.Argument(help="Deck or blueprint files and directories (default: the bundled decks).", show_default=False)] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Check decks for every mistake, with file:line:col, and show blueprint coverage."""
+    from . import catalog, checker, render
+
+    if format not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--format")
+    cat = catalog.load(paths or (), include_bundled_decks=not paths)
+    report = checker.check(cat)
+    if format == "json":
+        print(json.dumps([p.as_dict() for p in report.problems], indent=2))
+    else:
+        render.check_report(render.out(), report)
+    if report.errors or (strict and report.warnings):
+        raise typer.Exit(1)
+
+
+@app.command("decks")
+def decks_cmd(
+    paths: Decks = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the available decks: id, title, cards, path."""
+    from . import render, views
+
+    cat = views.load_catalog(paths or ())
+    rows = [{"id": d.id, "title": d.title, "cards": len(d.cards), "items": views.item_count(d), "path": d.path, "bundled": d.bundled} for d in cat.decks]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        views.decks_table(render.out(), rows)
+
+
+@app.command()
+def schema(kind: Annotated[str, typer.Argument(help="deck or blueprint")]) -> None:
+    """Print the JSON Schema of deck or blueprint files (for yaml-language-server)."""
+    from . import schema as schemas
+
+    if kind not in schemas.GENERATORS:
+        raise typer.BadParameter("must be deck or blueprint", param_hint="KIND")
+    sys.stdout.write(schemas.shipped(kind))
+
+
+@new_app.command("deck")
+def new_deck(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter deck (.yaml).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter deck that passes `check --strict`."""
+    from . import starter
+
+    starter.write(path, force=force)
+    print(f"Wrote {path}. Next: edit it, then run: peerprep check {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except PeerprepError as exc:  # raised outside a command (e.g. while parsing)
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
