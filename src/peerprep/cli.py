@@ -152,6 +152,126 @@ def new_deck(
     print(f"Wrote {path}. Next: edit it, then run: peerprep check {path}")
 
 
+# ------------------------------------------------------------------------------------------------
+# Studying
+
+
+@app.command()
+def study(
+    decks: Decks = None,
+    domain: Annotated[str | None, typer.Option("--domain", help="Only items of this blueprint domain.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only items with this tag.")] = None,
+    new: Annotated[int | None, typer.Option("--new", min=0, help="New items for this session (default: the daily limit).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many items.")] = None,
+    cram: Annotated[bool, typer.Option("--cram", help="Practise without changing any schedule.")] = False,
+) -> None:
+    """Study what is due: reviews, failed items and new items, one at a time."""
+    from . import config, render, studyview, terminal, views
+    from .session import Session
+
+    cat = views.load_catalog(decks or ())
+    items = cat.items(views.deck_ids(decks or (), cat), domain=domain, tag=tag)
+    if not items:
+        raise views.no_items(domain, tag)
+    store = views.open_store()
+    try:
+        session = Session(store, items, config.now, views.settings(store), config.local_zone(), mode="cram" if cram else "study", new_limit=new, limit=limit)
+        console = render.out()
+        if session.next() is None:
+            views.nothing_due(console, store, config.now())
+            return
+        summary = studyview.run(console, terminal.make_input(), session)
+        studyview.show_summary(console, summary, config.now())
+    finally:
+        store.close()
+
+
+@app.command()
+def due(
+    decks: Decks = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What is due now and today, per deck."""
+    from . import config, render, views
+
+    report = views.due_report(decks or (), config.now())
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        views.due_table(render.out(), report)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Progress: totals, heatmap, due forecast, retention, domains, streak, leeches, most missed."""
+    from dataclasses import asdict
+
+    from . import config, render, views
+
+    figures = views.stats_figures(config.now())
+    if as_json:
+        print(json.dumps(asdict(figures), indent=2))
+    else:
+        views.stats_screen(render.out(), figures)
+
+
+@app.command()
+def where() -> None:
+    """Print where peerprep keeps its data."""
+    from . import backups, config
+
+    print(f"data:     {config.home()}")
+    print(f"database: {config.db_path()}")
+    print(f"decks:    {config.user_decks_dir()}  (your own decks, loaded with the bundled ones)")
+    print(f"backups:  {backups.backup_dir(config.home())}")
+
+
+ItemRefs = Annotated[list[str], typer.Argument(help="Items as DECK:KEY (e.g. empathy-foundations:empathy-vs-sympathy), or a deck id for all of it.")]
+
+
+@app.command()
+def suspend(items: ItemRefs) -> None:
+    """Suspend items: they are not shown until unsuspended."""
+    from . import views
+
+    views.flag_items(items, suspended=True)
+
+
+@app.command()
+def unsuspend(items: ItemRefs) -> None:
+    """Unsuspend items (leeches included)."""
+    from . import views
+
+    views.flag_items(items, suspended=False)
+
+
+@app.command()
+def bury(items: ItemRefs) -> None:
+    """Hide items until the next study day."""
+    from . import views
+
+    views.flag_items(items, bury=True)
+
+
+@app.command()
+def orphans(delete: Annotated[bool, typer.Option("--delete", help="Delete the orphaned progress.")] = False) -> None:
+    """List progress for items no longer in any deck (delete it only with --delete)."""
+    from . import views
+
+    views.orphans(delete)
+
+
+@app.command("config")
+def config_cmd(
+    name: Annotated[str | None, typer.Argument(help="Setting to show or change.")] = None,
+    value: Annotated[str | None, typer.Argument(help="New value.")] = None,
+) -> None:
+    """Show or change scheduling settings (retention, daily limits, steps, rollover hour)."""
+    from . import views
+
+    views.config_command(name, value)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

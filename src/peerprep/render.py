@@ -18,12 +18,12 @@ _err: Console | None = None
 
 
 def out() -> Console:
-    """The stdout console (soft-wrapped when not a terminal, so pipes get whole lines)."""
+    """The stdout console (100 columns when not a terminal, so panels stay whole in pipes)."""
     global _out
     if _out is None:
         from rich.console import Console
 
-        _out = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
+        _out = Console(highlight=False, width=None if sys.stdout.isatty() else 100)
     return _out
 
 
@@ -64,7 +64,7 @@ def check_report(console: Console, report: Report, show_coverage: bool = True) -
         line = safe(f"{p.path}:{p.line}:{p.column}: ")
         line.append(p.severity, style=style)
         line.append(clean(f": {p.message} [{p.rule}]"))
-        console.print(line)
+        console.print(line, soft_wrap=True)
     if show_coverage:
         from .checker import coverage_rows
 

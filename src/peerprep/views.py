@@ -69,3 +69,251 @@ def welcome(console: Console) -> None:
     for d in cat.decks:
         console.print(safe(f"  {d.id:<32} {item_count(d):>4} items  {d.title}"))
     console.print(safe("Next: peerprep study    (or: peerprep check, peerprep decks, peerprep --help)"))
+
+
+def open_store() -> Any:
+    """The learner's store: backed up before migrations and once a day; clear errors otherwise."""
+    from . import backups
+    from .errors import StoreError
+    from .store import Store
+
+    path = config.db_path()
+    fresh = not path.exists()
+    store = Store(path, migrate=False)
+    try:
+        if store.pending_migrations() and not fresh and store.version > 0:
+            backups.make(store, config.home(), config.now(), f"before-v{store.version + 1}")
+        store.migrate()
+        if not fresh:
+            backups.daily(store, config.home(), config.now())
+    except StoreError:
+        store.close()
+        raise
+    except OSError as exc:
+        store.close()
+        raise StoreError(f"{config.home()}: cannot write a backup ({exc.strerror})") from None
+    return store
+
+
+def settings(store: Any) -> Any:
+    """The learner's scheduling settings."""
+    from . import prefs
+
+    return prefs.load(store)
+
+
+def no_items(domain: str | None, tag: str | None) -> Exception:
+    """The error for an empty selection."""
+    from .errors import PeerprepError
+
+    what = " and ".join(x for x in (f'domain "{domain}"' if domain else "", f'tag "{tag}"' if tag else "") if x)
+    return PeerprepError(f"no items match {what}" if what else "the selected decks have no items")
+
+
+def nothing_due(console: Console, store: Any, now: Any) -> None:
+    """Say there is nothing to study now and when there will be."""
+    from .scheduler import format_interval
+
+    nxt = store.next_due()
+    console.print(safe("Nothing is due right now.", "bold green"))
+    if nxt is not None and nxt > now:
+        console.print(safe(f"Next item due in {format_interval(nxt - now)}. Practise anyway: peerprep study --cram"))
+    else:
+        console.print(safe("Practise anyway: peerprep study --cram, or take a quiz: peerprep quiz"))
+
+
+def due_report(args: Iterable[str], now: Any) -> dict[str, Any]:
+    """Due counts per deck and in total, as JSON-ready data."""
+    from . import stats
+    from .scheduler import study_day
+
+    cat = load_catalog(args)
+    ids = deck_ids(args, cat)
+    items = cat.items(ids)
+    store = open_store()
+    try:
+        sett = settings(store)
+        tz = config.local_zone()
+        new_done, _ = store.today_counts(study_day(now, tz, sett.rollover_hour).isoformat())
+        per_deck = stats.due_summary(items, store.states([d.id for d in cat.select(ids)]), now, sett, tz, new_done)
+        nxt = store.next_due()
+    finally:
+        store.close()
+    decks = {
+        d: {"new": v.new, "learning": v.learning, "review": v.review, "learning_today": v.learning_today, "review_today": v.review_today, "items": v.total, "suspended": v.suspended}
+        for d, v in per_deck.items()
+    }
+    total = {k: sum(int(v[k]) for v in decks.values()) for k in ("new", "learning", "review", "learning_today", "review_today")}
+    return {**total, "now": now.isoformat(), "next_due": nxt.isoformat() if nxt else None, "decks": decks}
+
+
+def due_table(console: Console, report: dict[str, Any]) -> None:
+    """The `peerprep due` table."""
+    from rich.table import Table
+
+    table = Table()
+    for col in ("deck", "new", "learning", "review", "review today", "items"):
+        table.add_column(col, justify="left" if col == "deck" else "right")
+    for deck_id, v in report["decks"].items():
+        table.add_row(safe(deck_id), str(v["new"]), str(v["learning"]), str(v["review"]), str(v["review_today"]), str(v["items"]))
+    table.add_row(safe("total", "bold"), str(report["new"]), str(report["learning"]), str(report["review"]), str(report["review_today"]), "")
+    console.print(table)
+    if report["new"] + report["learning"] + report["review"]:
+        console.print(safe("Next: peerprep study"))
+    else:
+        console.print(safe("Nothing due now. Practise anyway: peerprep study --cram"))
+
+
+def stats_figures(now: Any) -> Any:
+    """Everything `peerprep stats` shows."""
+    from datetime import timedelta
+
+    from . import stats
+    from .scheduler import study_day
+
+    cat = load_catalog()
+    items = cat.items()
+    store = open_store()
+    try:
+        sett = settings(store)
+        tz = config.local_zone()
+        since_day = (study_day(now, tz, sett.rollover_hour) - timedelta(days=400)).isoformat()
+        figures = stats.compute(
+            items,
+            store.states(),
+            store.daily(),
+            store.most_missed(now - timedelta(days=30)),
+            store.retention(now - timedelta(days=30)),
+            now,
+            sett,
+            tz,
+        )
+        del since_day
+    finally:
+        store.close()
+    return figures
+
+
+def stats_screen(console: Console, st: Any) -> None:
+    """`peerprep stats` in the terminal: numbers, heatmap, forecast bars, domains."""
+    from rich.table import Table
+
+    console.print(safe("Progress", "bold"))
+    console.print(safe(f"  Reviews: {st.reviews_total} in all, {st.reviews_today} today \u00b7 streak {st.streak} day{'s' if st.streak != 1 else ''}"))
+    console.print(safe(f"  Items: {st.items_total} \u00b7 new {st.items_new} \u00b7 learning {st.items_learning} \u00b7 review {st.items_review} \u00b7 suspended {st.suspended}"))
+    if st.true_retention is not None:
+        console.print(safe(f"  True retention (last 30 days): {st.true_retention:.1%} of {st.retention_reviews} reviews"))
+    shades = " \u2591\u2592\u2593\u2588"
+    peak = max([n for _, n in st.heatmap] + [1])
+    console.print(safe("Reviews, last 12 weeks (one row per weekday, oldest left)", "bold"))
+    for weekday in range(7):
+        row = "".join(shades[min(4, -(-n * 4 // peak))] if n else "\u00b7" for _, n in st.heatmap[weekday::7])
+        console.print(safe("  " + row))
+    console.print(safe("Due forecast, next 30 days", "bold"))
+    fpeak = max([n for _, n in st.forecast] + [1])
+    block = "\u2588"
+    for day, n in st.forecast:
+        if n:
+            console.print(safe(f"  {day}  {block * max(1, round(n * 40 / fpeak))} {n}"))
+    if st.domains:
+        table = Table(title=safe("Mastery by domain (mean predicted recall now)"), title_justify="left")
+        table.add_column("domain")
+        table.add_column("items", justify="right")
+        table.add_column("mastery", justify="right")
+        for d, v in st.domains.items():
+            table.add_row(safe(d), str(int(v["items"])), f"{v['mastery']:.0%}")
+        console.print(table)
+    if st.leeches:
+        console.print(safe(f"Leeches: {', '.join(st.leeches)}", "yellow"))
+    if st.most_missed:
+        console.print(safe("Most missed (last 30 days)", "bold"))
+        for uid, m, n in st.most_missed:
+            console.print(safe(f"  {uid}: missed {m} of {n}"))
+
+
+def _resolve_refs(refs: Iterable[str]) -> list[tuple[str, str]]:
+    from .decks import items_of
+    from .errors import PeerprepError
+
+    cat = load_catalog()
+    out: list[tuple[str, str]] = []
+    for ref in refs:
+        deck_id, sep, key = ref.partition(":")
+        deck = cat.deck(deck_id)
+        keys = [i.key for i in items_of(deck)]
+        if not sep:
+            out.extend((deck.id, k) for k in keys)
+            continue
+        matches = [k for k in keys if k == key or k.split("@")[0] == key or k.split("/")[0] == key]
+        if not matches:
+            raise PeerprepError(f'no item "{key}" in deck {deck_id}')
+        out.extend((deck.id, k) for k in matches)
+    return out
+
+
+def flag_items(refs: Iterable[str], suspended: bool | None = None, bury: bool = False) -> None:
+    """Suspend, unsuspend or bury items named DECK:KEY (or whole decks)."""
+    from datetime import timedelta
+
+    from .scheduler import day_start, study_day
+
+    keys = _resolve_refs(refs)
+    store = open_store()
+    try:
+        sett = settings(store)
+        until = None
+        if bury:
+            now = config.now()
+            until = day_start(study_day(now, config.local_zone(), sett.rollover_hour) + timedelta(days=1), config.local_zone(), sett.rollover_hour)
+        for deck_id, key in keys:
+            if bury:
+                store.set_flags(deck_id, key, buried_until=until)
+            else:
+                store.set_flags(deck_id, key, suspended=suspended)
+    finally:
+        store.close()
+    verb = "Buried" if bury else ("Suspended" if suspended else "Unsuspended")
+    print(f"{verb} {len(keys)} item{'s' if len(keys) != 1 else ''}.")
+
+
+def orphans(delete: bool) -> None:
+    """List (and with `delete`, remove) progress of items in no loaded deck."""
+    from . import stats
+
+    cat = load_catalog()
+    store = open_store()
+    try:
+        found = stats.orphans(cat.items(), store.studied_keys())
+        for deck_id, key in found:
+            print(safe(f"{deck_id}:{key}").plain)
+        if not found:
+            print("No orphaned progress.")
+        elif delete:
+            store.delete_progress(found)
+            print(f"Deleted progress of {len(found)} item{'s' if len(found) != 1 else ''}.")
+        else:
+            print(f"{len(found)} orphaned item{'s' if len(found) != 1 else ''}; run `peerprep orphans --delete` to remove their progress.")
+    finally:
+        store.close()
+
+
+def config_command(name: str | None, value: str | None) -> None:
+    """Show all settings, one setting, or change one."""
+    from . import prefs
+
+    store = open_store()
+    try:
+        if name is not None:
+            name = name.replace("-", "_")
+        if name is not None and value is not None:
+            prefs.save(store, name, value)
+        current = prefs.describe(prefs.load(store))
+    finally:
+        store.close()
+    if name is not None:
+        if name not in current:
+            prefs.parse(name, "")
+        print(f"{name} = {current[name]}")
+        return
+    for key, val in current.items():
+        print(f"{key:<18} {val!s:<10} {prefs.FIELDS[key]}")

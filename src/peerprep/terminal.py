@@ -1,0 +1,96 @@
+"""Reading answers: single keypresses on a terminal, one line per response from a pipe (shell side)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Protocol
+
+
+class EndOfInput(Exception):
+    """stdin is exhausted (pipe) or the user pressed Ctrl-D."""
+
+
+class Input(Protocol):
+    """Where responses come from."""
+
+    interactive: bool
+
+    def key(self, prompt: str) -> str:
+        """One keypress on a terminal; one whole line from a pipe."""
+
+    def line(self, prompt: str) -> str:
+        """A line of text (typed answers)."""
+
+
+class LineInput:
+    """Piped stdin: one line per response."""
+
+    interactive = False
+
+    def __init__(self, stream: object | None = None) -> None:
+        self.stream = stream or sys.stdin
+
+    def _read(self) -> str:
+        line = self.stream.readline()  # type: ignore[attr-defined]
+        if not line:
+            raise EndOfInput
+        return str(line).rstrip("\r\n")
+
+    def key(self, prompt: str) -> str:
+        return self._read().strip()
+
+    def line(self, prompt: str) -> str:
+        return self._read()
+
+
+class KeyInput:
+    """A real terminal: raw single keypresses (Ctrl-C ends the session, Ctrl-D too)."""
+
+    interactive = True
+
+    def __init__(self, write: object | None = None) -> None:
+        self.fd = sys.stdin.fileno()
+        self.write = write
+
+    def key(self, prompt: str) -> str:
+        import termios
+        import tty
+
+        if prompt:
+            sys.stdout.write(prompt)
+            sys.stdout.flush()
+        old = termios.tcgetattr(self.fd)
+        try:
+            tty.setcbreak(self.fd)
+            ch = os.read(self.fd, 1).decode("utf-8", "replace")
+            if ch == "\x1b":  # swallow the rest of an escape sequence (arrow keys and the like)
+                import select
+
+                while select.select([self.fd], [], [], 0.01)[0]:
+                    os.read(self.fd, 16)
+                ch = ""
+        finally:
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, old)
+        if prompt:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        if ch == "\x03":
+            raise KeyboardInterrupt
+        if ch in ("\x04", ""):
+            if ch == "\x04":
+                raise EndOfInput
+        return ch
+
+    def line(self, prompt: str) -> str:
+        try:
+            return input(prompt)
+        except EOFError:
+            raise EndOfInput from None
+
+
+def make_input() -> Input:
+    """Single keys on a terminal, lines otherwise."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return KeyInput()
+    return LineInput()
