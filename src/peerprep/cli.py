@@ -276,6 +276,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except PeerprepError as exc:  # raised outside a command (e.g. while parsing)
+    except PeerprepError as exc:  # raised outside a command (e.g. while parsing), or with --debug
+        if _state["debug"]:
+            raise
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -240,6 +240,9 @@ def _read_card(r: _Reader, node: Node, where_: str, sub: bool, seen: dict[str, N
         return None
     required, optional = TYPE_FIELDS[type_name]
     allowed = COMMON_FIELDS + required + optional
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == "id" and isinstance(value, ScalarNode) and value.value.strip():
+            where_ = f'{"sub-item" if sub else "card"} "{_short(value.value)}"'
     f = r.mapping(node, where_, allowed, ALL_CARD_FIELDS)
     card_id = r.text(f, "id", where_, True, node)
     if card_id is not None:

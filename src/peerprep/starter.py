@@ -18,6 +18,8 @@ source: Where the content comes from (a book, an article, a guideline).
 blueprint: icrc-pr            # optional: lets cards name an exam domain below
 cards:
   # basic: front and back. The id is the progress key: keep it when you edit the text.
+  # domain: one of the blueprint's domains (advocacy, mentoring-education, recovery-wellness,
+  # ethical-responsibility); the checker reports coverage per domain.
   - id: what-is-empathy
     domain: mentoring-education
     front: In peer support, what is empathy?
@@ -46,10 +48,27 @@ cards:
   # truefalse: a statement and answer true or false.
   - id: validation-not-agreement
     type: truefalse
-    domain: mentoring-education
+    domain: ethical-responsibility
     statement: Validating a person's feelings means agreeing with everything they decide.
     answer: false
     explanation: Validation says a feeling makes sense; it does not endorse every choice.
+    source: Your source, section or page
+
+  # cloze: each {{...}} is hidden in turn ({{answer::hint}} shows a hint).
+  - id: four-dimensions
+    type: cloze
+    domain: recovery-wellness
+    text: "SAMHSA names four dimensions that support recovery: health, {{home}}, {{purpose}} and {{community}}."
+    explanation: Health, home, purpose and community are the four dimensions in SAMHSA's working definition.
+    source: Your source, section or page
+
+  # reverse: studied both ways (front to back and back to front).
+  - id: term-self-advocacy
+    type: reverse
+    domain: advocacy
+    front: Self-advocacy
+    back: A person speaking up for their own needs, rights and choices.
+    explanation: Building self-advocacy is part of recovery; the peer supports it rather than speaking for the person.
     source: Your source, section or page
 """
 
@@ -64,6 +83,6 @@ def write(path: Path, force: bool = False) -> None:
     title = slug.replace("-", " ").capitalize()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(STARTER.format(path=path, deck_id=slug, title=title), encoding="utf-8")
+        path.write_text(STARTER.replace("{path}", str(path)).replace("{deck_id}", slug).replace("{title}", title), encoding="utf-8")
     except OSError as exc:
         raise PeerprepError(f"{path}: cannot write ({exc.strerror})") from None

@@ -44,11 +44,14 @@ def _command(text: str, inp: Input) -> str | None:
 
 def show_item(console: Console, item: Item, header: str | None = None, number: str | None = None) -> None:
     """The question side of an item (with its scenario vignette)."""
+    from rich.console import Group
     from rich.panel import Panel
+    from rich.table import Table
     from rich.text import Text
 
     card = item.card
     body = Text()
+    options: Table | None = None
     if item.vignette:
         body.append_text(safe(item.vignette, "italic"))
         body.append("\n\n")
@@ -60,9 +63,11 @@ def show_item(console: Console, item: Item, header: str | None = None, number: s
         body.append_text(safe(card.question))
         if item.kind == "multi":
             body.append("\n(select all that apply)", style="dim")
+        options = Table.grid(padding=(0, 2))
+        options.add_column(justify="right", style="bold")
+        options.add_column()
         for i, choice in enumerate(card.choices):
-            body.append(f"\n  {chr(65 + i)}  ", style="bold")
-            body.append_text(safe(choice.text))
+            options.add_row(f"  {chr(65 + i)}", safe(choice.text))
     elif item.kind == "truefalse":
         body.append_text(safe(card.statement))
         body.append("\n  True or false?", style="dim")
@@ -71,7 +76,8 @@ def show_item(console: Console, item: Item, header: str | None = None, number: s
     title = safe(f"{item.deck_id} \u00b7 {item.kind}" + (f" \u00b7 {number}" if number else ""), "dim")
     if header:
         console.print(safe(header, "dim"))
-    console.print(Panel(body, title=title, title_align="left"))
+    content = Group(body, options) if options is not None else body
+    console.print(Panel(content, title=title, title_align="left"))
 
 
 def show_back(console: Console, item: Item) -> None:
@@ -118,7 +124,9 @@ def show_feedback(console: Console, item: Item, grade: grading.Grade, chosen: li
                 line.append(" (your answer)", style="dim")
             console.print(line)
             if choice.why:
-                console.print(Text("      ") + safe(choice.why, "dim" if choice.correct else ""))
+                from rich.padding import Padding
+
+                console.print(Padding(safe(choice.why, "dim" if choice.correct else ""), (0, 0, 0, 6)))
     elif item.kind == "truefalse":
         console.print(safe(f"  The statement is {'true' if card.truth else 'false'}.", "green"))
     elif item.kind == "typed":

@@ -65,10 +65,13 @@ def decks_table(console: Console, rows: list[dict[str, Any]]) -> None:
 def welcome(console: Console) -> None:
     """What a newcomer sees on `peerprep` with no arguments."""
     cat = load_catalog()
+    report = due_report((), config.now())
     console.print(safe("peerprep: study for the Peer Recovery Specialist exam", "bold"))
+    console.print(safe(f"Due now: {report['review']} reviews, {report['learning']} learning, {report['new']} new (today's limit)"))
+    console.print(safe("Bundled and your decks:"))
     for d in cat.decks:
-        console.print(safe(f"  {d.id:<32} {item_count(d):>4} items  {d.title}"))
-    console.print(safe("Next: peerprep study    (or: peerprep check, peerprep decks, peerprep --help)"))
+        console.print(safe(f"  {d.id:<30} {item_count(d):>4} items  {d.title}"))
+    console.print(safe("Next: peerprep study    (also: peerprep exam, peerprep quiz, peerprep stats, peerprep --help)"))
 
 
 def open_store() -> Any:

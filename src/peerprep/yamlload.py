@@ -164,4 +164,4 @@ def unsafe_tag(node: Node) -> str | None:
     tag = node.tag
     if tag in SAFE_TAGS or tag is None:
         return None
-    return str(tag)
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else str(tag)
