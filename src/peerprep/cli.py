@@ -62,6 +62,25 @@ new_app = _make_app("Create starter files.")
 app.add_typer(new_app, name="new")
 
 
+class _DefaultTake(typer.core.TyperGroup):
+    """`peerprep exam [DECK...]` takes an exam; `peerprep exam history|review|retake|export` manage them."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["take", *args]
+        return super().parse_args(ctx, args)
+
+
+exam_app = _App(
+    cls=_DefaultTake,
+    help="Timed mock exams drawn by blueprint weight; history, review, retake and export of attempts.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(exam_app, name="exam")
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"peerprep {__version__}")
@@ -270,6 +289,93 @@ def config_cmd(
     from . import views
 
     views.config_command(name, value)
+
+
+# ------------------------------------------------------------------------------------------------
+# Exams and quizzes
+
+
+@exam_app.command("take")
+def exam_take(
+    decks: Decks = None,
+    blueprint: Annotated[str | None, typer.Option("--blueprint", help="Exam blueprint id (default: the decks' blueprint).")] = None,
+    questions: Annotated[int | None, typer.Option("--questions", min=1, help="Number of questions (default: the blueprint's).")] = None,
+    minutes: Annotated[int | None, typer.Option("--minutes", min=1, help="Time limit (default: the blueprint's; none in tutor mode).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Make the draw and choice order reproducible.")] = None,
+    tutor: Annotated[bool, typer.Option("--tutor", help="Feedback after each question, no timer by default.")] = False,
+    no_schedule: Annotated[bool, typer.Option("--no-schedule", help="Do not let the answers change the study schedule.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Take a mock exam (the default `peerprep exam` command)."""
+    from . import examview
+
+    examview.run_exam_command(decks or [], blueprint, questions, minutes, seed, tutor, not no_schedule, as_json)
+
+
+@exam_app.command("history")
+def exam_history(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List saved exam attempts."""
+    from . import views
+
+    views.exam_history(as_json)
+
+
+@exam_app.command("review")
+def exam_review(attempt: Annotated[int, typer.Argument(help="Attempt id (see exam history).")]) -> None:
+    """Show an attempt's result and review every missed question."""
+    from . import views
+
+    views.exam_review(attempt)
+
+
+@exam_app.command("retake")
+def exam_retake(
+    attempt: Annotated[int, typer.Argument(help="Attempt id.")],
+    missed: Annotated[bool, typer.Option("--missed", help="Only the questions missed in that attempt.")] = False,
+    tutor: Annotated[bool, typer.Option("--tutor", help="Feedback after each question.")] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Reproducible order.")] = None,
+) -> None:
+    """Take an attempt's questions again (all of them, or only the misses)."""
+    from . import views
+
+    views.exam_retake(attempt, missed, tutor, seed)
+
+
+@exam_app.command("export")
+def exam_export(
+    attempt: Annotated[int, typer.Argument(help="Attempt id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
+) -> None:
+    """Write an attempt as a results CSV (for `peerprep items --results`)."""
+    from . import views
+
+    views.exam_export(attempt, output)
+
+
+@app.command()
+def quiz(
+    decks: Decks = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="Number of questions.")] = 10,
+    domain: Annotated[str | None, typer.Option("--domain", help="Only this blueprint domain.")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Only this item type (mcq, multi, truefalse).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Reproducible draw.")] = None,
+) -> None:
+    """A short tutor-mode drill of random objective items: no timer, feedback after each."""
+    from . import views
+
+    views.quiz(decks or [], n, domain, type_, seed)
+
+
+@app.command()
+def items(
+    decks: Decks = None,
+    results: Annotated[list[Path] | None, typer.Option("--results", help="Results CSV files (from exam export) to aggregate instead of your own log.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Item analysis for instructors: answered, percent correct, which wrong options were picked."""
+    from . import views
+
+    views.items_report(decks or [], results or [], as_json)
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def _command(text: str, inp: Input) -> str | None:
     return None
 
 
-def show_item(console: Console, item: Item, header: str | None = None, number: str | None = None) -> None:
+def show_item(console: Console, item: Item, header: str | None = None, number: str | None = None, order: list[int] | None = None) -> None:
     """The question side of an item (with its scenario vignette)."""
     from rich.console import Group
     from rich.panel import Panel
@@ -66,8 +66,8 @@ def show_item(console: Console, item: Item, header: str | None = None, number: s
         options = Table.grid(padding=(0, 2))
         options.add_column(justify="right", style="bold")
         options.add_column()
-        for i, choice in enumerate(card.choices):
-            options.add_row(f"  {chr(65 + i)}", safe(choice.text))
+        for shown, original in enumerate(order or range(len(card.choices))):
+            options.add_row(f"  {chr(65 + shown)}", safe(card.choices[original].text))
     elif item.kind == "truefalse":
         body.append_text(safe(card.statement))
         body.append("\n  True or false?", style="dim")
@@ -102,7 +102,7 @@ def _notes(console: Console, item: Item) -> None:
         console.print(safe("Source: ", "dim") + safe(card.source, "dim"))
 
 
-def show_feedback(console: Console, item: Item, grade: grading.Grade, chosen: list[int] | None = None) -> None:
+def show_feedback(console: Console, item: Item, grade: grading.Grade, chosen: list[int] | None = None, order: list[int] | None = None) -> None:
     """After an objective item: right or wrong, the key, why the pick was wrong, the explanation, source."""
     from rich.text import Text
 
@@ -112,13 +112,14 @@ def show_feedback(console: Console, item: Item, grade: grading.Grade, chosen: li
         verdict.append_text(safe(f" {grade.note}", "dim"))
     console.print(verdict)
     if item.kind in ("mcq", "multi"):
-        for i, choice in enumerate(card.choices):
+        for shown, i in enumerate(order or range(len(card.choices))):
+            choice = card.choices[i]
             picked = chosen is not None and i in chosen
             if not (choice.correct or picked):
                 continue
             mark = "\u2713" if choice.correct else "\u2717"
             style = "green" if choice.correct else "red"
-            line = Text(f"  {mark} {chr(65 + i)} ", style=style)
+            line = Text(f"  {mark} {chr(65 + shown)} ", style=style)
             line.append_text(safe(choice.text, style))
             if picked:
                 line.append(" (your answer)", style="dim")
