@@ -291,6 +291,22 @@ def config_cmd(
     views.config_command(name, value)
 
 
+@app.command()
+def backup() -> None:
+    """Make a backup of the progress database now (see `peerprep where`)."""
+    from . import views
+
+    print(f"Backed up to {views.backup_now()}")
+
+
+@app.command()
+def restore(source: Annotated[Path, typer.Argument(help="A backup file (see the backups folder in `peerprep where`).")]) -> None:
+    """Replace the progress database with a backup (the current one is backed up first)."""
+    from . import views
+
+    print(views.restore_from(source))
+
+
 # ------------------------------------------------------------------------------------------------
 # Exams and quizzes
 

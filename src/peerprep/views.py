@@ -521,3 +521,40 @@ def _key(item: Any) -> str:
     if item.kind == "typed":
         return str(item.card.answer)
     return "".join(chr(65 + i) for i in item.card.key_indexes)
+
+
+def backup_now() -> Any:
+    """`peerprep backup`."""
+    from . import backups
+
+    store = open_store()
+    try:
+        return backups.make(store, config.home(), config.now())
+    finally:
+        store.close()
+
+
+def restore_from(source: Any) -> str:
+    """`peerprep restore FILE`: check the backup, keep a copy of the current database, swap."""
+    from . import backups
+    from .errors import PeerprepError
+    from .store import Store, restore_file
+
+    if not source.is_file():
+        raise PeerprepError(f"{source}: no such backup file")
+    target = config.db_path()
+    saved = None
+    if target.exists():
+        try:
+            current = Store(target, migrate=False)
+            try:
+                saved = backups.make(current, config.home(), config.now(), "before-restore")
+            finally:
+                current.close()
+        except PeerprepError:
+            saved = None  # the current file is damaged: nothing worth keeping a copy of
+    target.parent.mkdir(parents=True, exist_ok=True)
+    restore_file(source, target)
+    store = open_store()  # migrates an older backup forward
+    store.close()
+    return f"Restored {source}." + (f" The previous database was saved as {saved}." if saved else "")
