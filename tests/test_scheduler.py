@@ -95,3 +95,11 @@ def test_invariants(ratings: list[int], gaps: list[int], retention: float, max_i
         assert state.stability and state.stability > 0
         assert state.difficulty and 1 <= state.difficulty <= 10
         now = now + timedelta(minutes=gap)
+
+
+def test_copied_default_parameters_match_py_fsrs() -> None:
+    from fsrs.scheduler import DEFAULT_PARAMETERS as upstream
+
+    from peerprep.scheduler import DEFAULT_PARAMETERS
+
+    assert tuple(upstream) == DEFAULT_PARAMETERS

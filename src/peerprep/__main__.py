@@ -1,5 +1,5 @@
 """`python -m peerprep`."""
 
-from peerprep.cli import main
+from peerprep.entry import main
 
 main()

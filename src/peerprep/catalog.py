@@ -74,6 +74,7 @@ def load(
     paths: Iterable[str] = (),
     include_bundled_decks: bool = True,
     extra_dirs: Iterable[Path] = (),
+    cache_dir: Path | None = None,
 ) -> Catalog:
     """Load bundled blueprints (always), bundled decks (unless told not to), decks in `extra_dirs`
     and the files and directories in `paths`. Files named explicitly shadow a bundled deck of the
@@ -85,8 +86,8 @@ def load(
     for d in extra_dirs:
         if d.is_dir():
             extra.extend(deckfile.expand_paths([str(d)]) if any(d.rglob("*.y*ml")) else [])
-    parsed_bundled = [deckfile.read_file(p, bundled=True) for p in bundled]
-    parsed_user = [deckfile.read_file(p) for p in extra + explicit]
+    parsed_bundled = [deckfile.read_file(p, bundled=True, cache_dir=cache_dir) for p in bundled]
+    parsed_user = [deckfile.read_file(p, cache_dir=cache_dir) for p in extra + explicit]
     cat.checked_paths = [str(p) for p in explicit]
     for parsed in parsed_bundled + parsed_user:
         if parsed.blueprint is not None:  # a user's blueprint of the same id shadows a bundled one

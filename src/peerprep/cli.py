@@ -119,11 +119,11 @@ def check(
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Check decks for every mistake, with file:line:col, and show blueprint coverage."""
-    from . import catalog, checker, render
+    from . import catalog, checker, config, render
 
     if format not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--format")
-    cat = catalog.load(paths or (), include_bundled_decks=not paths)
+    cat = catalog.load(paths or (), include_bundled_decks=not paths, cache_dir=config.cache_dir())
     report = checker.check(cat)
     if format == "json":
         print(json.dumps([p.as_dict() for p in report.problems], indent=2))

@@ -29,6 +29,13 @@ def user_decks_dir() -> Path:
     return home() / "decks"
 
 
+def cache_dir() -> Path | None:
+    """Where parsed decks are cached ($PEERPREP_HOME/cache); None when PEERPREP_NO_CACHE is set."""
+    if os.environ.get("PEERPREP_NO_CACHE"):
+        return None
+    return home() / "cache" / "decks"
+
+
 def now() -> datetime:
     """The current time (UTC), or $PEERPREP_NOW (ISO-8601) when set."""
     env = os.environ.get("PEERPREP_NOW")

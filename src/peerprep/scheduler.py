@@ -12,9 +12,15 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from fsrs import Card as FsrsCard
-from fsrs import Rating, Scheduler, State
-from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # py-fsrs is imported when first needed: `due` and `stats` never need it
+    from fsrs import Card as FsrsCard
+    from fsrs import Scheduler
+
+# py-fsrs 6.3.2's DEFAULT_PARAMETERS (FSRS-6), copied so that reading state needs no import;
+# tests/test_scheduler.py checks that they still match the installed package.
+DEFAULT_PARAMETERS: tuple[float, ...] = (0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614, 0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.1542)
 
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
 STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
@@ -35,7 +41,7 @@ class Settings:
     reviews_per_day: int = 200
     leech_lapses: int = 8
     learn_ahead: timedelta = timedelta(minutes=20)
-    parameters: tuple[float, ...] = field(default=tuple(DEFAULT_PARAMETERS))
+    parameters: tuple[float, ...] = field(default=DEFAULT_PARAMETERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,8 @@ def day_start(day: date, tz: tzinfo | None, rollover_hour: int) -> datetime:
 
 
 def _fsrs(settings: Settings) -> Scheduler:
+    from fsrs import Scheduler
+
     return Scheduler(
         parameters=settings.parameters,
         desired_retention=settings.desired_retention,
@@ -120,6 +128,8 @@ def fuzz_range(interval: int, maximum: int) -> tuple[int, int]:
     """Anki's / py-fsrs's fuzz range for an interval in days."""
     if interval < 3:
         return interval, interval
+    from fsrs.scheduler import FUZZ_RANGES
+
     delta = 1.0
     for r in FUZZ_RANGES:
         delta += r["factor"] * max(min(float(interval), r["end"]) - r["start"], 0.0)
@@ -135,6 +145,9 @@ def _elapsed_days(state: CardState, now: datetime, tz: tzinfo | None, rollover: 
 
 
 def _to_fsrs(state: CardState, now: datetime, tz: tzinfo | None, rollover: int) -> FsrsCard:
+    from fsrs import Card as FsrsCard
+    from fsrs import State
+
     card = FsrsCard(card_id=1)
     if state.state == NEW:
         return card
@@ -164,6 +177,8 @@ def review(
     """The state after answering with `rating` (1-4) at `now` (UTC)."""
     if rating not in RATINGS:
         raise ValueError(f"rating must be 1-4, not {rating}")
+    from fsrs import Rating
+
     now = now.astimezone(timezone.utc)
     sched = scheduler_for(settings)
     before = _to_fsrs(state, now, tz, settings.rollover_hour)

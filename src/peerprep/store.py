@@ -327,6 +327,38 @@ class Store:
             )
             return int(cur.lastrowid or 0)
 
+    def bulk_load(self, rows: Iterable[tuple[object, ...]], states: dict[tuple[str, str], CardState]) -> int:
+        """Append many log rows (deck, key, ts, rating, duration, mode, answer, correct, before,
+        after, session, study day) and set item states, in one transaction; the per-day summary
+        is updated to match. Used by imports and the benchmarks."""
+        count = 0
+        per_day: dict[tuple[str, str], list[int]] = {}
+        with self.transaction():
+            for row in rows:
+                *log, day = row
+                self.db.execute(
+                    """INSERT INTO reviews (deck_id, item_key, ts, rating, duration_ms, mode, answer, correct,
+                                            state_before, state_after, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    log,
+                )
+                agg = per_day.setdefault((str(day), str(log[5])), [0, 0, 0, 0])
+                agg[0] += 1
+                if log[7] is not None:
+                    agg[1] += int(bool(log[7]))
+                    agg[2] += 1
+                agg[3] += int(log[8] is None)
+                count += 1
+            for (day, mode), (n, c, g, new) in per_day.items():
+                self.db.execute(
+                    """INSERT INTO daily (day, mode, reviews, correct, graded, new_items) VALUES (?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (day, mode) DO UPDATE SET reviews = reviews + excluded.reviews, correct = correct + excluded.correct,
+                         graded = graded + excluded.graded, new_items = new_items + excluded.new_items""",
+                    (day, mode, n, c, g, new),
+                )
+            for (deck_id, key), state in states.items():
+                self._put_state(deck_id, key, state)
+        return count
+
     def undo(self, review_id: int, restore: CardState | None, day: str) -> None:
         """Remove one log entry and put the item back as it was (None: never studied)."""
         with self.transaction():

@@ -21,7 +21,7 @@ def load_catalog(args: Iterable[str] = ()) -> Catalog:
     from .errors import DeckError
 
     paths, _ids = catalog._split_args(args)
-    cat = catalog.load(paths, extra_dirs=[config.user_decks_dir()])
+    cat = catalog.load(paths, extra_dirs=[config.user_decks_dir()], cache_dir=config.cache_dir())
     if cat.errors:
         raise DeckError(cat.errors)
     return cat
