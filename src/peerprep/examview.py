@@ -59,12 +59,19 @@ def _read(inp: Input, exam: Exam, question: Question, clock: Clock) -> str:
     kind = question.item.kind
     if not inp.interactive:
         return inp.line("")
+
+    def tick() -> str:
+        now = clock()
+        if exam.timed_out(now):
+            raise TimeUp
+        return "" if exam.minutes is None else f"[{_clock_text(exam, now)}] "
+
     if kind == "multi":
         return inp.line("Letters then Enter (or :skip :flag :back :review :submit): ")
     if kind == "truefalse":
-        return inp.key("t / f   n next · p back · m flag · r review · x submit · g go to ")
+        return inp.key("t / f   n next · p back · m flag · r review · x submit · g go to ", tick)
     letters = "/".join(grading.letters(len(question.order)))
-    return inp.key(f"{letters}   n next · p back · m flag · r review · x submit · g go to ")
+    return inp.key(f"{letters}   n next · p back · m flag · r review · x submit · g go to ", tick)
 
 
 def take(console: Console, inp: Input, exam: Exam, clock: Clock, on_answer: OnAnswer | None = None) -> bool:
@@ -72,6 +79,7 @@ def take(console: Console, inp: Input, exam: Exam, clock: Clock, on_answer: OnAn
     try:
         _loop(console, inp, exam, clock, on_answer)
     except TimeUp:
+        console.print()
         console.print(safe("Time is up: the exam submits itself.", "bold yellow"))
         return True
     except (EndOfInput, KeyboardInterrupt):
@@ -292,7 +300,7 @@ def run_exam_command(
         spec = exams.spec_json(exam, bp_id, real_seed, sorted({q.item.deck_id for q in exam.questions}))
         attempt_id = attempts.start(store, exam, spec, bp_id, real_seed)
         kind = "Quiz" if mode == "quiz" else ("Tutor-mode exam" if tutor else "Mock exam")
-        timing = f"{limit} minutes" if limit else "untimed"
+        timing = (f"{limit} minute" + ("s" if limit != 1 else "")) if limit else "untimed"
         console.print(safe(f"{kind} #{attempt_id}: {len(exam.questions)} questions, {timing}, seed {real_seed}" + (f", blueprint {bp_id}" if bp_id else ""), "bold"))
         recorded: set[int] = set()
 

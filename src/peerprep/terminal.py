@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Protocol
+
+Tick = Callable[[], str]
 
 
 class EndOfInput(Exception):
@@ -16,8 +19,10 @@ class Input(Protocol):
 
     interactive: bool
 
-    def key(self, prompt: str) -> str:
-        """One keypress on a terminal; one whole line from a pipe."""
+    def key(self, prompt: str, tick: Tick | None = None) -> str:
+        """One keypress on a terminal; one whole line from a pipe. On a terminal, `tick` is called
+        every second while waiting: its text is redrawn before the prompt (a live countdown), and
+        it may raise to stop waiting."""
 
     def line(self, prompt: str) -> str:
         """A line of text (typed answers)."""
@@ -37,7 +42,7 @@ class LineInput:
             raise EndOfInput
         return str(line).rstrip("\r\n")
 
-    def key(self, prompt: str) -> str:
+    def key(self, prompt: str, tick: Tick | None = None) -> str:
         return self._read().strip()
 
     def line(self, prompt: str) -> str:
@@ -53,26 +58,28 @@ class KeyInput:
         self.fd = sys.stdin.fileno()
         self.write = write
 
-    def key(self, prompt: str) -> str:
+    def key(self, prompt: str, tick: Tick | None = None) -> str:
+        import select
         import termios
         import tty
 
-        if prompt:
-            sys.stdout.write(prompt)
+        if prompt or tick:
+            sys.stdout.write((tick() if tick else "") + prompt)
             sys.stdout.flush()
         old = termios.tcgetattr(self.fd)
         try:
             tty.setcbreak(self.fd)
+            while tick is not None and not select.select([self.fd], [], [], 1.0)[0]:
+                sys.stdout.write("\r\x1b[2K" + tick() + prompt)
+                sys.stdout.flush()
             ch = os.read(self.fd, 1).decode("utf-8", "replace")
             if ch == "\x1b":  # swallow the rest of an escape sequence (arrow keys and the like)
-                import select
-
                 while select.select([self.fd], [], [], 0.01)[0]:
                     os.read(self.fd, 16)
                 ch = ""
         finally:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, old)
-        if prompt:
+        if prompt or tick:
             sys.stdout.write("\n")
             sys.stdout.flush()
         if ch == "\x03":
