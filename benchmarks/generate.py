@@ -20,9 +20,17 @@ def sentence(rng: random.Random, n: int = 12) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
 
 
-def deck_text(cards: int, seed: int = 1, deck_id: str | None = None) -> str:
-    """A valid deck of `cards` cards: 60% four-option mcq, the rest basic, cloze and true/false."""
+def deck_text(cards: int, seed: int = 1, deck_id: str | None = None, words: int = 12) -> str:
+    """A valid deck of `cards` cards: 60% four-option mcq, the rest basic, cloze and true/false.
+
+    `words` sets the length of stems and explanations (options and rationales are half as long):
+    12 gives about 640 bytes a card, 4 about 330 bytes, near the 10,000-card deck that issue 7's
+    reference figures were measured on."""
     rng = random.Random(seed)
+
+    def sentence_(rng: random.Random, n: int = 12) -> str:
+        return sentence(rng, max(2, n * words // 12))
+
     out = [f"peerprep: 1\nid: {deck_id or f'bench-{cards}'}\ntitle: Benchmark deck\nsource: generated\nblueprint: icrc-pr\ncards:\n"]
     for i in range(cards):
         dom = DOMAINS[i % 4]
@@ -30,16 +38,16 @@ def deck_text(cards: int, seed: int = 1, deck_id: str | None = None) -> str:
         if kind < 0.6:
             key = i % 4
             choices = "".join(
-                f"      - text: \"{sentence(rng, 6)} {i} {c}\"\n" + ("        correct: true\n" if c == key else "") + f"        why: \"{sentence(rng, 8)}\"\n"
+                f"      - text: \"{sentence_(rng, 6)} {i} {c}\"\n" + ("        correct: true\n" if c == key else "") + f"        why: \"{sentence_(rng, 8)}\"\n"
                 for c in range(4)
             )
-            out.append(f"  - id: q{i}\n    type: mcq\n    domain: {dom}\n    question: \"{sentence(rng)} {i}?\"\n    choices:\n{choices}    explanation: \"{sentence(rng)}\"\n")
+            out.append(f"  - id: q{i}\n    type: mcq\n    domain: {dom}\n    question: \"{sentence_(rng)} {i}?\"\n    choices:\n{choices}    explanation: \"{sentence_(rng)}\"\n")
         elif kind < 0.8:
-            out.append(f"  - id: b{i}\n    domain: {dom}\n    front: \"{sentence(rng)} {i}\"\n    back: \"{sentence(rng, 6)}\"\n    explanation: \"{sentence(rng)}\"\n")
+            out.append(f"  - id: b{i}\n    domain: {dom}\n    front: \"{sentence_(rng)} {i}\"\n    back: \"{sentence_(rng, 6)}\"\n    explanation: \"{sentence_(rng)}\"\n")
         elif kind < 0.9:
-            out.append(f"  - id: c{i}\n    type: cloze\n    domain: {dom}\n    text: \"{sentence(rng, 5)} {{{{{rng.choice(WORDS)}}}}} {i}\"\n    explanation: \"{sentence(rng)}\"\n")
+            out.append(f"  - id: c{i}\n    type: cloze\n    domain: {dom}\n    text: \"{sentence_(rng, 5)} {{{{{rng.choice(WORDS)}}}}} {i}\"\n    explanation: \"{sentence_(rng)}\"\n")
         else:
-            out.append(f"  - id: t{i}\n    type: truefalse\n    domain: {dom}\n    statement: \"{sentence(rng)} {i}\"\n    answer: {'true' if rng.random() < 0.5 else 'false'}\n    explanation: \"{sentence(rng)}\"\n")
+            out.append(f"  - id: t{i}\n    type: truefalse\n    domain: {dom}\n    statement: \"{sentence_(rng)} {i}\"\n    answer: {'true' if rng.random() < 0.5 else 'false'}\n    explanation: \"{sentence_(rng)}\"\n")
     return "".join(out)
 
 
@@ -77,7 +85,7 @@ def main() -> None:
     what = sys.argv[1]
     if what == "deck":
         Path(sys.argv[3]).parent.mkdir(parents=True, exist_ok=True)
-        Path(sys.argv[3]).write_text(deck_text(int(sys.argv[2])))
+        Path(sys.argv[3]).write_text(deck_text(int(sys.argv[2]), words=int(sys.argv[4]) if len(sys.argv) > 4 else 12))
     elif what == "history":
         history(Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
     else:

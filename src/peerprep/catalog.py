@@ -19,6 +19,11 @@ class Catalog:
     blueprints: dict[str, Blueprint] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     checked_paths: list[str] = field(default_factory=list)
+    fast_paths: set[str] = field(default_factory=set)  # files parsed without locations below card level
+
+    def needs_locations(self, problems: Iterable[Problem]) -> bool:
+        """True when a problem concerns a file parsed by the fast path (re-load with fast=False)."""
+        return any(p.path in self.fast_paths for p in problems)
 
     @property
     def errors(self) -> list[Problem]:
@@ -75,6 +80,7 @@ def load(
     include_bundled_decks: bool = True,
     extra_dirs: Iterable[Path] = (),
     cache_dir: Path | None = None,
+    fast: bool = True,
 ) -> Catalog:
     """Load bundled blueprints (always), bundled decks (unless told not to), decks in `extra_dirs`
     and the files and directories in `paths`. Files named explicitly shadow a bundled deck of the
@@ -86,8 +92,9 @@ def load(
     for d in extra_dirs:
         if d.is_dir():
             extra.extend(deckfile.expand_paths([str(d)]) if any(d.rglob("*.y*ml")) else [])
-    parsed_bundled = [deckfile.read_file(p, bundled=True, cache_dir=cache_dir) for p in bundled]
-    parsed_user = [deckfile.read_file(p, cache_dir=cache_dir) for p in extra + explicit]
+    parsed_bundled = [deckfile.read_file(p, bundled=True, cache_dir=cache_dir, fast=fast) for p in bundled]
+    parsed_user = [deckfile.read_file(p, cache_dir=cache_dir, fast=fast) for p in extra + explicit]
+    cat.fast_paths = {p.path for p in parsed_bundled + parsed_user if p.fast}
     cat.checked_paths = [str(p) for p in explicit]
     for parsed in parsed_bundled + parsed_user:
         if parsed.blueprint is not None:  # a user's blueprint of the same id shadows a bundled one
@@ -120,6 +127,8 @@ def load(
             continue
         if parsed not in chosen:
             cat.problems.extend(parsed.problems)
+    if fast and cat.needs_locations(cat.problems):
+        return load(paths, include_bundled_decks, extra_dirs, cache_dir, fast=False)
     return cat
 
 

@@ -69,7 +69,7 @@ def _card_warnings(deck: Deck, card: Card, label: str, parent: Card | None, out:
                 seen[key] = i
             if choice.why is None:
                 out.append(_warn(deck, card.line, "missing-why", f"{label}: choice {letter} has no `why` rationale"))
-            if ABOVE.search(choice.text):
+            if " of the " in choice.text.lower() and ABOVE.search(choice.text):
                 out.append(_warn(deck, card.line, "all-none-of-above", f'{label}: choice {letter} is an "all/none of the above" option; write a real option instead'))
     if card.type != "scenario":
         if not (card.explanation or (parent and parent.explanation)):

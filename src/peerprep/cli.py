@@ -125,6 +125,9 @@ def check(
         raise typer.BadParameter("must be text or json", param_hint="--format")
     cat = catalog.load(paths or (), include_bundled_decks=not paths, cache_dir=config.cache_dir())
     report = checker.check(cat)
+    if cat.needs_locations(report.problems):  # findings in a fast-parsed file: get exact locations
+        cat = catalog.load(paths or (), include_bundled_decks=not paths, cache_dir=config.cache_dir(), fast=False)
+        report = checker.check(cat)
     if format == "json":
         print(json.dumps([p.as_dict() for p in report.problems], indent=2))
     else:

@@ -5,8 +5,9 @@ Imported only when a file must really be parsed (a cache hit never needs PyYAML)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -35,25 +36,27 @@ class _Reader:
         if not isinstance(node, MappingNode):
             self.error(node, "wrong-type", f"{what} must be a mapping of fields, not {_kind(node)}")
             return {}
-        self._tag(node)
-        allowed_set = set(allowed)
+        if node.tag is not yamlload.MAP_TAG:
+            self._tag(node)
+        allowed_set = allowed if isinstance(allowed, frozenset) else frozenset(allowed)
         fields: dict[str, tuple[Node, Node]] = {}
+        unknown: dict[str, Node] = {}  # remembered for duplicate detection only
         for key, value in node.value:
             if not isinstance(key, ScalarNode):
                 self.error(key, "wrong-type", f"a field name in {what} must be text")
                 continue
             name = key.value
-            if name in fields:
-                line, _ = yamlload.where(fields[name][0])
+            if name in fields or name in unknown:
+                line, _ = yamlload.where(fields[name][0] if name in fields else unknown[name])
                 self.error(key, "yaml-duplicate-key", f'duplicate key "{name}" in {what} (first at line {line})')
                 continue
             if name not in allowed_set:
                 hint = did_you_mean(name, list(allowed_set) + list(extra_hint))
                 self.error(key, "unknown-field", f'unknown field "{_short(name)}" in {what}{hint}')
-                fields[name] = (key, value)  # remembered for duplicate detection only
+                unknown[name] = key
                 continue
             fields[name] = (key, value)
-        return {k: v for k, v in fields.items() if k in allowed_set}
+        return fields
 
     def _tag(self, node: Node) -> bool:
         tag = yamlload.unsafe_tag(node)
@@ -183,7 +186,7 @@ def _read_choices(r: _Reader, nodes: list[Node], what: str) -> tuple[Choice, ...
     return tuple(choices)
 
 
-def _read_card(r: _Reader, node: Node, where_: str, sub: bool, seen: dict[str, Node]) -> Card | None:
+def _read_card(r: _Reader, node: Node, where_: str, sub: bool, seen: dict[str, Node], line: int | None = None) -> Card | None:
     if not isinstance(node, MappingNode):
         r.error(node, "wrong-type", f"{where_} must be a mapping of fields, not {_kind(node)}")
         return None
@@ -229,7 +232,8 @@ def _read_card(r: _Reader, node: Node, where_: str, sub: bool, seen: dict[str, N
         "explanation": r.text(f, "explanation", where_, False, node),
         "source": r.text(f, "source", where_, False, node),
     }
-    line = yamlload.where(node)[0]
+    if line is None:
+        line = yamlload.where(node)[0]
     card: Card | None = None
     ok_before = len(r.problems)
     if type_name in ("basic", "reverse"):
@@ -283,14 +287,30 @@ def _read_card(r: _Reader, node: Node, where_: str, sub: bool, seen: dict[str, N
     return card
 
 
-def parse_text(path: str, text: str, bundled: bool = False) -> Parsed:
-    """Parse deck or blueprint text; never raises for bad input, reports problems instead."""
+def parse_text(path: str, text: str, bundled: bool = False, fast: bool = True) -> Parsed:
+    """Parse deck or blueprint text; never raises for bad input, reports problems instead.
+
+    With `fast`, rapidyaml is tried first; its result is kept only when the file is free of
+    problems (cards then carry their start lines when those can be found, else line 0)."""
+    if fast:
+        quick = fast_deck(path, text, bundled)
+        if quick is not None:
+            return quick
+        root = fast_root(text)
+        if root is not None:
+            starts = _card_count_lines(root, text)
+            parsed = _parse_root(path, root, [], bundled, starts)
+            if not parsed.problems and (parsed.deck is not None or parsed.blueprint is not None):
+                return replace(parsed, fast=True)
     doc = yamlload.compose(path, text)
     if doc.root is None:
         problems = doc.problems or [Problem(path, 1, 1, "error", "missing-field", "the file is empty; a deck needs peerprep, id, title and cards")]
         return Parsed(path, None, None, problems)
-    r = _Reader(path, list(doc.problems))
-    root = doc.root
+    return _parse_root(path, doc.root, list(doc.problems), bundled)
+
+
+def _parse_root(path: str, root: Node, problems: list[Problem], bundled: bool, card_starts: list[int] | None = None) -> Parsed:
+    r = _Reader(path, problems)
     if not isinstance(root, MappingNode):
         r.error(root, "wrong-type", f"a deck file must be a mapping with peerprep, id, title and cards, not {_kind(root)}")
         return Parsed(path, None, None, r.problems)
@@ -323,7 +343,7 @@ def parse_text(path: str, text: str, bundled: bool = False) -> Parsed:
             r.error(f["cards"][1], "missing-field", "the deck has no cards; at least one is needed")
         seen: dict[str, Node] = {}
         for i, node in enumerate(card_nodes):
-            card = _read_card(r, node, f"card {i + 1}", False, seen)
+            card = _read_card(r, node, f"card {i + 1}", False, seen, card_starts[i] if card_starts and i < len(card_starts) else None)
             if card is not None:
                 cards.append(card)
                 _domain_locations(node, card.id, domain_nodes)
@@ -415,3 +435,306 @@ def _parse_blueprint(r: _Reader, root: MappingNode) -> Parsed:
     return Parsed(r.path, None, blueprint, r.problems)
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast path: rapidyaml parses, emits JSON, and the same validator runs over equivalent nodes.
+#
+# PyYAML's C wrapper spends most of its time building a Python node and two marks per YAML node
+# (1.5 s for a 10,000-card deck); rapidyaml parses and emits the same deck as JSON in about 0.15 s.
+# The fast path is only trusted for a file it fully understands and that has no problem at all:
+# anything unusual (tabs, anchors, tags, `~`, several documents, duplicate keys, control
+# characters, a parse error) or any finding sends the file through PyYAML for the authoritative
+# result with exact locations. A differential test checks that both paths agree.
+
+_NODE_PROPERTY = re.compile(r"[\s\[{,][&*!]\S")  # an anchor, alias or tag where a node starts
+_COMPLEX_KEY = re.compile(r"\n *\? ")
+_TILDE = re.compile(r"[:-] +~ *(?:\n|$)")
+
+
+def _risky(text: str) -> bool:
+    """Text that might use YAML features the fast path does not model (anchors, tags, several
+    documents, complex keys, merges, `~`, tabs): leave it to PyYAML."""
+    return (
+        "\t" in text
+        or text[:1] in ("&", "*", "!", "%", "?")
+        or text.startswith("---")
+        or "\n---" in text
+        or "\n..." in text
+        or "\n%" in text
+        or "<<" in text
+        or ("?" in text and _COMPLEX_KEY.search(text) is not None)
+        or ("~" in text and _TILDE.search(text) is not None)
+        or _NODE_PROPERTY.search(text) is not None
+    )
+
+
+class _Duplicate(Exception):
+    """A mapping with the same key twice: only PyYAML reports it with a location."""
+
+
+class _Quoted(ScalarNode):
+    """A quoted scalar of the fast path (no location); built without running Node.__init__."""
+
+    tag = yamlload.STR_TAG
+    style = '"'
+    start_mark = end_mark = None
+
+
+class _PlainScalar(_Quoted):
+    """A plain (unquoted) scalar: numbers, true/false, null."""
+
+    style = ""
+
+
+class _Seq(SequenceNode):
+    """A sequence of the fast path."""
+
+    tag = yamlload.SEQ_TAG
+    start_mark = end_mark = None
+    flow_style = False
+
+
+class _Map(MappingNode):
+    """A mapping of the fast path."""
+
+    tag = yamlload.MAP_TAG
+    start_mark = end_mark = None
+    flow_style = False
+
+
+def _plain(text: str) -> _PlainScalar:
+    node = _PlainScalar.__new__(_PlainScalar)
+    node.value = text
+    return node
+
+
+_TRUE, _FALSE, _NULL = "true", "false", ""
+
+
+def _node(value: object) -> Node:
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, str):
+        node: Node = _Quoted.__new__(_Quoted)
+        node.value = value
+        return node
+    if isinstance(value, list):
+        seq = _Seq.__new__(_Seq)
+        seq.value = [_node(v) for v in value]
+        return seq
+    return _plain(_TRUE if value is True else _FALSE if value is False else _NULL)
+
+
+def _pairs(pairs: list[tuple[str, object]]) -> MappingNode:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Duplicate
+    node = _Map.__new__(_Map)
+    node.value = [(_plain(k), _node(v)) for k, v in pairs]
+    return node
+
+
+def fast_root(text: str) -> Node | None:
+    """The document as nodes (without locations) via rapidyaml, or None when the fast path does
+    not apply to this text."""
+    if not text.strip() or _risky(text):
+        return None
+    try:
+        import ryml  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    import json
+
+    try:
+        tree = ryml.parse_in_arena(text.encode("utf-8"))
+        emitted = ryml.emit_json_malloc(tree, tree.root_id())
+    except Exception:  # noqa: BLE001 - any rapidyaml failure means: use PyYAML
+        return None
+    if not emitted:
+        return None
+    try:
+        data = json.loads(emitted, object_pairs_hook=_pairs, parse_int=_plain, parse_float=_plain)
+    except (_Duplicate, ValueError, RecursionError):
+        return None
+    return _node(data)
+
+
+def _card_count_lines(root: Node, text: str) -> list[int] | None:
+    """Start lines of the top-level cards, when the deck's `cards` list can be located in the text."""
+    if not isinstance(root, MappingNode):
+        return None
+    for key, value in root.value:
+        if key.value == "cards" and isinstance(value, SequenceNode):
+            return card_lines(text, len(value.value))
+    return None
+
+
+_CARD_START = re.compile(r"^cards:[ \t]*(?:#.*)?$", re.M)
+
+
+def card_lines(text: str, count: int) -> list[int] | None:
+    """1-based lines where each top-level card starts (block style), or None if not found cleanly."""
+    m = _CARD_START.search(text)
+    if m is None:
+        return None
+    first = re.compile(r"^( *)- ", re.M).search(text, m.end())
+    if first is None:
+        return None
+    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in text[m.end() : first.start()].split("\n")):
+        return None  # something other than blank or comment lines between `cards:` and the first item
+    indent = len(first.group(1))
+    stop = re.compile(rf"^(?! {{{indent}}})(?![ ]*(?:#|$))", re.M).search(text, first.start())
+    end = stop.start() if stop else len(text)
+    starts: list[int] = []
+    line = text.count("\n", 0, first.start()) + 1
+    pos = first.start()
+    for item in re.compile(rf"^ {{{indent}}}- ", re.M).finditer(text, first.start(), end):
+        line += text.count("\n", pos, item.start())
+        pos = item.start()
+        starts.append(line)
+    return starts if len(starts) == count else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fastest path for decks: build the model straight from rapidyaml's JSON, accepting only what the
+# validator above would accept without a single problem; anything else is rejected (None) and the
+# validator runs. tests/test_fastpath.py checks the two agree.
+
+
+class _Reject(Exception):
+    """The fast builder does not vouch for this input."""
+
+
+class _Num(str):
+    """A plain number's original text."""
+
+
+def _fast_data(text: str) -> object:
+    if not text.strip() or _risky(text):
+        return None
+    try:
+        import ryml
+    except ImportError:
+        return None
+    import json
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        out = dict(items)
+        if len(out) != len(items):
+            raise _Reject
+        return out
+
+    try:
+        tree = ryml.parse_in_arena(text.encode("utf-8"))
+        emitted = ryml.emit_json_malloc(tree, tree.root_id())
+        return json.loads(emitted, object_pairs_hook=pairs, parse_int=_Num, parse_float=_Num) if emitted else None
+    except Exception:  # noqa: BLE001 - rapidyaml or JSON failure: the validator decides
+        return None
+
+
+def _t(value: object) -> str:
+    """Required non-empty text (a plain true/false/number reads as its text, as in the validator)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str) and value.strip():
+        return str(value)
+    raise _Reject
+
+
+def _ot(d: dict[str, object], key: str) -> str | None:
+    return _t(d[key]) if key in d else None
+
+
+def _texts(d: dict[str, object], key: str) -> tuple[str, ...]:
+    if key not in d:
+        return ()
+    value = d[key]
+    if not isinstance(value, list):
+        raise _Reject
+    return tuple(_t(v) for v in value)
+
+
+_FIELDS = {t: frozenset(COMMON_FIELDS + req + opt) for t, (req, opt) in TYPE_FIELDS.items()}
+_DECK_KEYS = frozenset(DECK_FIELDS)
+_CHOICE_KEYS = frozenset(CHOICE_FIELDS)
+
+
+def _fast_card(d: object, sub: bool, line: int) -> Card:
+    if not isinstance(d, dict):
+        raise _Reject
+    kind = d.get("type", _Reject if sub else "basic")
+    if kind is _Reject or kind not in (SUB_TYPES if sub else CARD_TYPES):
+        raise _Reject
+    if not d.keys() <= _FIELDS[kind]:  # type: ignore[index]
+        raise _Reject
+    required, _opt = TYPE_FIELDS[kind]  # type: ignore[index]
+    for name in required:
+        if name not in d:
+            raise _Reject
+    card_id = _t(d["id"]) if "id" in d else ""
+    if not CARD_ID.match(card_id):
+        raise _Reject
+    common = dict(domain=_ot(d, "domain"), task=_ot(d, "task"), tags=_texts(d, "tags"), explanation=_ot(d, "explanation"), source=_ot(d, "source"))
+    if kind in ("basic", "reverse"):
+        return Card(id=card_id, type=kind, line=line, front=_t(d["front"]), back=_t(d["back"]), **common)  # type: ignore[arg-type]
+    if kind == "cloze":
+        text = _t(d["text"])
+        if not CLOZE.search(text):
+            raise _Reject
+        return Card(id=card_id, type=kind, line=line, text=text, **common)  # type: ignore[arg-type]
+    if kind in ("mcq", "multi"):
+        raw = d["choices"]
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise _Reject
+        choices = []
+        for c in raw:
+            if not isinstance(c, dict) or not c.keys() <= _CHOICE_KEYS or "text" not in c:
+                raise _Reject
+            correct = c.get("correct", False)
+            if not isinstance(correct, bool):
+                raise _Reject
+            choices.append(Choice(_t(c["text"]), correct, _ot(c, "why")))
+        keys = sum(c.correct for c in choices)
+        if (kind == "mcq" and keys != 1) or keys == 0:
+            raise _Reject
+        return Card(id=card_id, type=kind, line=line, question=_t(d["question"]), choices=tuple(choices), **common)  # type: ignore[arg-type]
+    if kind == "truefalse":
+        if not isinstance(d["answer"], bool):
+            raise _Reject
+        return Card(id=card_id, type=kind, line=line, statement=_t(d["statement"]), truth=d["answer"], **common)  # type: ignore[arg-type]
+    if kind == "typed":
+        return Card(id=card_id, type=kind, line=line, prompt=_t(d["prompt"]), answer=_t(d["answer"]), accept=_texts(d, "accept"), **common)  # type: ignore[arg-type]
+    raw_subs = d["questions"]
+    if not isinstance(raw_subs, list) or len(raw_subs) < 2:
+        raise _Reject
+    subs = [_fast_card(q, True, line) for q in raw_subs]
+    if len({q.id for q in subs}) != len(subs):
+        raise _Reject
+    return Card(id=card_id, type=kind, line=line, vignette=_t(d["vignette"]), questions=tuple(subs), **common)  # type: ignore[arg-type]
+
+
+def fast_deck(path: str, text: str, bundled: bool) -> Parsed | None:
+    """The deck built straight from rapidyaml's output when it is free of every error, else None."""
+    data = _fast_data(text)
+    if not isinstance(data, dict) or data.get("kind", "deck") != "deck" or not data.keys() <= _DECK_KEYS:
+        return None
+    try:
+        if data.get("peerprep") != "1" or not isinstance(data.get("peerprep"), _Num):
+            raise _Reject
+        deck_id = _t(data.get("id"))
+        if not DECK_SLUG.match(deck_id):
+            raise _Reject
+        raw = data.get("cards")
+        if not isinstance(raw, list) or not raw:
+            raise _Reject
+        starts = card_lines(text, len(raw)) or [0] * len(raw)
+        cards = tuple(_fast_card(c, False, line) for c, line in zip(raw, starts))
+        if len({c.id for c in cards}) != len(cards):
+            raise _Reject
+        deck = Deck(id=deck_id, title=_t(data.get("title")), path=path, cards=cards, description=_ot(data, "description"), source=_ot(data, "source"), blueprint=_ot(data, "blueprint"), bundled=bundled)
+    except (_Reject, KeyError, TypeError):
+        return None
+    return Parsed(path, deck, None, [], {}, fast=True)

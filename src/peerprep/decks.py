@@ -64,6 +64,7 @@ class Parsed:
     blueprint: Blueprint | None
     problems: list[Problem]
     domain_nodes: dict[str, tuple[int, int]] = field(default_factory=dict)  # card uid -> location of its domain
+    fast: bool = False  # parsed by the fast path: clean, but locations below card level unknown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,18 +118,17 @@ def _cache_file(cache_dir: Path, name: str) -> Path:
     return cache_dir / f"{key}.pickle"
 
 
-def read_file(path: Path, bundled: bool = False, cache_dir: Path | None = None) -> Parsed:
+def read_file(path: Path, bundled: bool = False, cache_dir: Path | None = None, fast: bool = True) -> Parsed:
     """Read and parse one file; unreadable files become problems, not exceptions.
 
     With `cache_dir`, the parsed result is kept there keyed by path and a hash of the content (and
     the peerprep version), so an unchanged deck is not parsed again; any change invalidates it."""
-    name = str(path)
     if cache_dir is not None:
-        return _read_cached(path, bundled, cache_dir)
-    return _read_uncached(path, bundled)
+        return _read_cached(path, bundled, cache_dir, fast)
+    return _read_uncached(path, bundled, fast)
 
 
-def _read_cached(path: Path, bundled: bool, cache_dir: Path) -> Parsed:
+def _read_cached(path: Path, bundled: bool, cache_dir: Path, fast: bool) -> Parsed:
     import hashlib
     import pickle
 
@@ -136,18 +136,18 @@ def _read_cached(path: Path, bundled: bool, cache_dir: Path) -> Parsed:
     try:
         data = path.read_bytes()
     except OSError:
-        return _read_uncached(path, bundled)
+        return _read_uncached(path, bundled, fast)
     digest = hashlib.blake2b(data, digest_size=20).digest()
     entry = _cache_file(cache_dir, name)
     try:
         with open(entry, "rb") as fh:
             if fh.read(20) == digest:
                 cached = pickle.load(fh)
-                if isinstance(cached, Parsed) and cached.path == name:
+                if isinstance(cached, Parsed) and cached.path == name and (fast or not cached.fast):
                     return cached
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         pass  # a missing or damaged cache entry is simply rebuilt
-    parsed = _parse_bytes(name, data, bundled)
+    parsed = _parse_bytes(name, data, bundled, fast)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_suffix(f".{os.getpid()}.tmp")
@@ -160,23 +160,23 @@ def _read_cached(path: Path, bundled: bool, cache_dir: Path) -> Parsed:
     return parsed
 
 
-def parse_text(path: str, text: str, bundled: bool = False) -> Parsed:
+def parse_text(path: str, text: str, bundled: bool = False, fast: bool = True) -> Parsed:
     """Parse deck or blueprint text; never raises for bad input, reports problems instead."""
     from .deckparse import parse_text as parse
 
-    return parse(path, text, bundled)
+    return parse(path, text, bundled, fast)
 
 
-def _parse_bytes(name: str, data: bytes, bundled: bool) -> Parsed:
+def _parse_bytes(name: str, data: bytes, bundled: bool, fast: bool = True) -> Parsed:
     from . import yamlload
 
     text, problems = yamlload.decode(name, data)
     if text is None:
         return Parsed(name, None, None, problems)
-    return parse_text(name, text, bundled=bundled)
+    return parse_text(name, text, bundled=bundled, fast=fast)
 
 
-def _read_uncached(path: Path, bundled: bool) -> Parsed:
+def _read_uncached(path: Path, bundled: bool, fast: bool = True) -> Parsed:
     name = str(path)
     try:
         size = path.stat().st_size
@@ -185,7 +185,7 @@ def _read_uncached(path: Path, bundled: bool) -> Parsed:
         data = path.read_bytes()
     except OSError as exc:
         return Parsed(name, None, None, [Problem(name, 1, 1, "error", "unreadable", exc.strerror or str(exc))])
-    return _parse_bytes(name, data, bundled)
+    return _parse_bytes(name, data, bundled, fast)
 
 
 # ---------------------------------------------------------------------------------------------

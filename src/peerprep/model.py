@@ -18,6 +18,9 @@ class Choice:
     correct: bool = False
     why: str | None = None
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Choice, (self.text, self.correct, self.why))
+
 
 @dataclass(frozen=True, slots=True)
 class Card:
@@ -44,6 +47,10 @@ class Card:
     vignette: str | None = None
     questions: tuple[Card, ...] = ()
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickling slotted dataclasses field by field is slow; the deck cache pickles many cards.
+        return (Card, tuple(getattr(self, name) for name in _CARD_FIELDS))
+
     @property
     def stem(self) -> str:
         """The text that asks the question, whatever the type."""
@@ -56,6 +63,9 @@ class Card:
     def key_indexes(self) -> tuple[int, ...]:
         """Indexes of the correct choices."""
         return tuple(i for i, c in enumerate(self.choices) if c.correct)
+
+
+_CARD_FIELDS = tuple(Card.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)

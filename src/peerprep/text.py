@@ -34,6 +34,12 @@ def clean(text: str) -> str:
     return _CONTROL.sub(_visible, _SEQUENCE.sub("", text))
 
 
+_ASCII_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"})
+_NOT_WORD = re.compile(r"[^\w\s]")
+
+
 def normalise(text: str) -> str:
     """Case- and punctuation-insensitive form of a text, for duplicate detection and grading."""
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    if text.isascii():
+        return " ".join(text.lower().translate(_ASCII_PUNCT).split())
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())

@@ -154,8 +154,10 @@ def compose(path: str, text: str) -> Document:
 
 
 def where(node: Node) -> tuple[int, int]:
-    """1-based line and column of a node."""
+    """1-based line and column of a node ((0, 0) when unknown: the fast path keeps no marks)."""
     mark = node.start_mark
+    if mark is None:
+        return 0, 0
     return mark.line + 1, mark.column + 1
 
 
