@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
+from . import planner
+from .planner import Plan
 from .errors import PeerprepError
 from .exam import Exam, Question, Result, is_correct
 from .model import Item
@@ -47,7 +50,8 @@ def start(store: Store, exam: Exam, spec: str, blueprint: str | None, seed: int 
 
 
 def record_answer(
-    store: Store, question: Question, exam: Exam, index: int, now: datetime, settings: Settings, tz: tzinfo | None, schedule: bool, mode: str = "exam"
+    store: Store, question: Question, exam: Exam, index: int, now: datetime, settings: Settings, tz: tzinfo | None, schedule: bool, mode: str = "exam",
+    plan: Plan | None = None, load: Callable[[date], int] | None = None,
 ) -> CardState | None:
     """Log one answered question (committed at once); with `schedule`, a miss is an Again and a
     right answer a Good for the item's FSRS state."""
@@ -60,6 +64,7 @@ def record_answer(
     if schedule:
         start_state = before or CardState()
         after = review(start_state, rating, now, settings, tz, rng_for(item, start_state.reps))
+        after = planner.adjust(after, now, plan, settings, tz, load or (lambda _d: 0))
     store.record(
         item.deck_id, item.key, now, mode, rating, before, after,
         day=study_day(now, tz, settings.rollover_hour).isoformat(),

@@ -197,13 +197,20 @@ def study(
         raise views.no_items(domain, tag)
     store = views.open_store()
     try:
-        session = Session(store, items, config.now, views.settings(store), config.local_zone(), mode="cram" if cram else "study", new_limit=new, limit=limit)
+        plan = views.load_plan(store)
+        blueprint = cat.blueprints.get(plan.blueprint) if plan and plan.blueprint else None
+        session = Session(
+            store, items, config.now, views.settings(store), config.local_zone(), mode="cram" if cram else "study",
+            new_limit=new, limit=limit, plan=plan, blueprint=blueprint,
+        )
         console = render.out()
         if session.next() is None:
             views.nothing_due(console, store, config.now())
             return
         summary = studyview.run(console, terminal.make_input(), session)
         studyview.show_summary(console, summary, config.now())
+        if plan is not None:
+            views.session_readiness(console, store, cat, plan)
     finally:
         store.close()
 
@@ -235,6 +242,20 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         print(json.dumps(asdict(figures), indent=2))
     else:
         views.stats_screen(render.out(), figures)
+
+
+@app.command()
+def plan(
+    exam_date: Annotated[str | None, typer.Option("--exam-date", help="Exam date, YYYY-MM-DD.")] = None,
+    minutes_per_day: Annotated[int | None, typer.Option("--minutes-per-day", min=1, help="Study time available per day.")] = None,
+    target: Annotated[float | None, typer.Option("--target", min=0.5, max=0.99, help="Recall wanted on exam day (default 0.9).")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the plan: plain FSRS again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Plan to an exam date: new items per day, expected workload, readiness forecast, warnings."""
+    from . import views
+
+    views.plan_command(exam_date, minutes_per_day, target, clear, as_json)
 
 
 @app.command()

@@ -297,6 +297,12 @@ def run_exam_command(
         sett = views.settings(store)
         tz = config.local_zone()
         predicted = views.predicted_score(store, cat, blueprint, config.now()) if mode == "exam" else None
+        plan = views.load_plan(store)
+        from collections import Counter
+
+        from .scheduler import study_day
+
+        load = Counter(study_day(s.due, tz, sett.rollover_hour) for s in store.states().values() if s.due is not None and s.state and not s.suspended)
         spec = exams.spec_json(exam, bp_id, real_seed, sorted({q.item.deck_id for q in exam.questions}))
         attempt_id = attempts.start(store, exam, spec, bp_id, real_seed)
         kind = "Quiz" if mode == "quiz" else ("Tutor-mode exam" if tutor else "Mock exam")
@@ -305,7 +311,7 @@ def run_exam_command(
         recorded: set[int] = set()
 
         def on_answer(index: int) -> None:
-            attempts.record_answer(store, exam.questions[index], exam, index, config.now(), sett, tz, schedule, mode)
+            attempts.record_answer(store, exam.questions[index], exam, index, config.now(), sett, tz, schedule, mode, plan, load.__getitem__)
             recorded.add(index)
 
         timed_out = take(console, terminal.make_input(), exam, config.now, on_answer)
@@ -314,7 +320,7 @@ def run_exam_command(
             now = exam.deadline
         for index in range(len(exam.questions)):
             if index not in recorded and (index in exam.answers or not tutor):
-                attempts.record_answer(store, exam.questions[index], exam, index, now, sett, tz, schedule, mode)
+                attempts.record_answer(store, exam.questions[index], exam, index, now, sett, tz, schedule, mode, plan, load.__getitem__)
         result = exams.score(exam, blueprint, now, timed_out)
         attempts.finish(store, attempt_id, result, now)
     finally:

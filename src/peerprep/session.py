@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
-from .model import Item
+from . import planner
+from .model import Blueprint, Item
+from .planner import Plan
 from .scheduler import LEARNING, NEW, RELEARNING, REVIEW, CardState, Settings, day_start, preview, review, study_day
 from .store import Store
 
@@ -72,6 +75,8 @@ class Session:
         new_limit: int | None = None,
         limit: int | None = None,
         rng: random.Random | None = None,
+        plan: Plan | None = None,
+        blueprint: Blueprint | None = None,
     ) -> None:
         if mode not in ("study", "cram"):
             raise ValueError(mode)
@@ -85,8 +90,14 @@ class Session:
         self.history: list[Answered] = []
         self.summary = Summary()
         self.items = {item.uid: item for item in items}
+        self.plan = plan if plan is not None and planner.active(plan, self.started, tz, settings) else None
+        self.blueprint = blueprint
         deck_ids = sorted({i.deck_id for i in items})
         self.states: dict[str, CardState] = {f"{d}:{k}": s for (d, k), s in store.states(deck_ids).items()}
+        # Items due per study day, so a plan can spread final-stretch reviews under the daily cap.
+        self.load: Counter[date] = Counter(
+            study_day(s.due, tz, settings.rollover_hour) for s in self.states.values() if s.due is not None and s.state != NEW and not s.suspended
+        )
         self.learning: list[Item] = []
         self.reviews: list[Item] = []
         self.new: list[Item] = []
@@ -108,7 +119,11 @@ class Session:
         today = study_day(now, self.tz, self.settings.rollover_hour)
         day_end = day_start(today + timedelta(days=1), self.tz, self.settings.rollover_hour)
         new_done, reviews_done = self.store.today_counts(today.isoformat())
-        new_quota = new_limit if new_limit is not None else max(0, self.settings.new_per_day - new_done)
+        daily_new = self.settings.new_per_day
+        if self.plan is not None:  # the plan paces new items so all are introduced before the final stretch
+            unseen = sum(1 for i in items if self.states.get(i.uid) is None or self.states[i.uid].state == NEW)
+            daily_new = planner.new_per_day(unseen + new_done, planner.days_left(self.plan, now, self.tz, self.settings))
+        new_quota = new_limit if new_limit is not None else max(0, daily_new - new_done)
         review_quota = max(0, self.settings.reviews_per_day - reviews_done)
         touched_today: set[str] = set()  # parents with an item already studied today: siblings wait
         for item in items:
@@ -133,7 +148,11 @@ class Session:
                 continue
             taken.add(parent)
             self.reviews.append(item)
-        for item in items:
+        candidates = items
+        if self.plan is not None:
+            mastery = {d: v["mastery"] for d, v in _domain_mastery(items, self.states, now, self.settings, self.tz).items()}
+            candidates = planner.order_new(items, self.blueprint, mastery)
+        for item in candidates:
             if len(self.new) >= new_quota:
                 break
             s = self.states.get(item.uid)
@@ -220,6 +239,11 @@ class Session:
         else:
             start = before or CardState()
             after = review(start, rating, now, self.settings, self.tz, rng_for(item, start.reps))
+            after = planner.adjust(after, now, self.plan, self.settings, self.tz, lambda d: self.load[d])
+            if before is not None and before.due is not None and before.state != NEW:
+                self.load[study_day(before.due, self.tz, self.settings.rollover_hour)] -= 1
+            if after.due is not None:
+                self.load[study_day(after.due, self.tz, self.settings.rollover_hour)] += 1
             review_id = self.store.record(item.deck_id, item.key, now, "study", rating, before, after, day=self._day(now), duration_ms=duration_ms, answer=given, correct=correct, session=self.id)
             self.states[item.uid] = after
             became_leech = after.leech and not start.leech
@@ -296,3 +320,15 @@ class Session:
         tomorrow_end = day_start(study_day(now, self.tz, self.settings.rollover_hour) + timedelta(days=2), self.tz, self.settings.rollover_hour)
         self.summary.due_tomorrow = sum(1 for d in upcoming if d < tomorrow_end)
         return self.summary
+
+
+def _domain_mastery(items: list[Item], states: dict[str, CardState], now: datetime, settings: Settings, tz: tzinfo | None) -> dict[str, dict[str, float]]:
+    """Mean predicted recall now per domain (0 for unseen items)."""
+    from .scheduler import retrievability
+
+    sums: dict[str, list[float]] = {}
+    for item in items:
+        s = states.get(item.uid)
+        r = retrievability(s, now, settings, tz) if s is not None else 0.0
+        sums.setdefault(item.domain or "", []).append(r)
+    return {d: {"mastery": sum(v) / len(v)} for d, v in sums.items()}

@@ -90,6 +90,8 @@ class Stats:
     streak: int = 0
     domains: dict[str, dict[str, float]] = field(default_factory=dict)
     most_missed: list[tuple[str, int, int]] = field(default_factory=list)  # (uid, misses, answers)
+    plan: dict[str, object] | None = None
+    readiness: dict[str, object] | None = None
 
 
 def compute(

@@ -192,9 +192,37 @@ def stats_figures(now: Any) -> Any:
             tz,
         )
         del since_day
+        figures.plan, figures.readiness = _plan_and_readiness(store, cat, items, now, sett, tz)
     finally:
         store.close()
     return figures
+
+
+def _plan_and_readiness(store: Any, cat: Any, items: Any, now: Any, sett: Any, tz: Any) -> tuple[Any, Any]:
+    """Plan summary and readiness (at the exam date with a plan, else now) for stats."""
+    from . import planner
+
+    plan = load_plan(store)
+    bp_id = plan.blueprint if plan and plan.blueprint else ("icrc-pr" if "icrc-pr" in cat.blueprints else None)
+    blueprint = cat.blueprints.get(bp_id or "")
+    plan_info = None
+    at = now
+    if plan is not None:
+        at = planner.exam_start(plan, tz, sett) if planner.active(plan, now, tz, sett) else now
+        plan_info = {"exam_date": plan.exam_date.isoformat(), "minutes_per_day": plan.minutes_per_day, "target": plan.target, "days_left": planner.days_left(plan, now, tz, sett)}
+    if blueprint is None:
+        return plan_info, None
+    ready = planner.readiness(items, store.states(), blueprint, at, sett, tz, guess_rate)
+    return plan_info, {
+        "at": at.isoformat(),
+        "for_exam_date": plan is not None,
+        "predicted_score": round(ready.predicted, 4),
+        "low": round(ready.low, 4),
+        "high": round(ready.high, 4),
+        "domains": {d: round(v["predicted"], 4) for d, v in ready.domains.items()},
+        "items": ready.items,
+        "studied": ready.studied,
+    }
 
 
 def stats_screen(console: Console, st: Any) -> None:
@@ -226,6 +254,14 @@ def stats_screen(console: Console, st: Any) -> None:
         for d, v in st.domains.items():
             table.add_row(safe(d), str(int(v["items"])), f"{v['mastery']:.0%}")
         console.print(table)
+    if st.plan:
+        console.print(safe(f"Plan: exam on {st.plan['exam_date']} ({st.plan['days_left']} days), {st.plan['minutes_per_day']} min/day, target {st.plan['target']:.0%}", "bold"))
+    if st.readiness:
+        r = st.readiness
+        when = "on exam day" if r["for_exam_date"] else "today"
+        console.print(safe(f"Readiness {when}: predicted score {r['predicted_score']:.0%} (95% range {r['low']:.0%}-{r['high']:.0%}; {r['studied']} of {r['items']} exam items studied)", "bold"))
+        for d, v in r["domains"].items():
+            console.print(safe(f"  {d:<24} {v:.0%}"))
     if st.leeches:
         console.print(safe(f"Leeches: {', '.join(st.leeches)}", "yellow"))
     if st.most_missed:
@@ -558,3 +594,104 @@ def restore_from(source: Any) -> str:
     store = open_store()  # migrates an older backup forward
     store.close()
     return f"Restored {source}." + (f" The previous database was saved as {saved}." if saved else "")
+
+
+def load_plan(store: Any) -> Any:
+    """The stored exam plan, or None."""
+    from .planner import Plan
+
+    raw = store.get_setting("plan")
+    return Plan.from_json(raw) if raw else None
+
+
+def plan_command(exam_date: str | None, minutes: int | None, target: float | None, clear: bool, as_json: bool) -> None:
+    """`peerprep plan`: store, show or clear the exam plan, with its forecast."""
+    import json
+    import random
+    from dataclasses import replace as dc_replace
+    from datetime import date
+
+    from . import planner, render
+    from .errors import PeerprepError, UsageError
+
+    now = config.now()
+    store = open_store()
+    try:
+        sett = settings(store)
+        tz = config.local_zone()
+        current = load_plan(store)
+        if clear:
+            store.set_setting("plan", None)
+            print("Plan cleared: scheduling is plain FSRS again." if current else "There was no plan.")
+            return
+        if exam_date is not None:
+            try:
+                when = date.fromisoformat(exam_date)
+            except ValueError:
+                raise UsageError(f'--exam-date "{exam_date}" is not a date (YYYY-MM-DD)') from None
+            today = planner.study_day(now, tz, sett.rollover_hour)
+            if when <= today:
+                raise PeerprepError(f"--exam-date {when} is not after today ({today})")
+            current = planner.Plan(when, minutes or (current.minutes_per_day if current else 30), target or (current.target if current else 0.9))
+        elif current is None:
+            raise PeerprepError("no plan yet: peerprep plan --exam-date YYYY-MM-DD [--minutes-per-day N] [--target 0.9]")
+        elif minutes or target:
+            current = dc_replace(current, minutes_per_day=minutes or current.minutes_per_day, target=target or current.target)
+        store.set_setting("plan", current.to_json())
+        cat = load_catalog()
+        items = cat.items()
+        states = store.states()
+        fc = planner.forecast(items, states, current, now, sett, tz, random.Random(0))
+        blueprint = cat.blueprints.get(current.blueprint or "")
+        ready = planner.readiness(items, states, blueprint, planner.exam_start(current, tz, sett), sett, tz, guess_rate) if blueprint else None
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps({
+            "exam_date": current.exam_date.isoformat(), "minutes_per_day": current.minutes_per_day, "target": current.target,
+            "days_left": planner.days_left(current, now, tz, sett), "new_per_day": fc.new_per_day, "capacity_per_day": fc.capacity,
+            "busiest_day": fc.busiest, "days_over_cap": fc.over_cap_days, "exam_day_recall": round(fc.exam_recall, 4),
+            "workload": [{"day": d.isoformat(), "reviews": r, "new": n} for d, r, n in fc.days], "warnings": fc.warnings,
+        }, indent=2))
+        return
+    plan_screen(render.out(), current, fc, ready, planner.days_left(current, now, tz, sett))
+
+
+def plan_screen(console: Console, plan: Any, fc: Any, ready: Any, left: int) -> None:
+    """The plan: pacing, expected workload per week, the forecast and any warning."""
+    console.print(safe(f"Exam on {plan.exam_date} ({left} days) \u00b7 {plan.minutes_per_day} min/day (about {fc.capacity} reviews) \u00b7 target {plan.target:.0%}", "bold"))
+    console.print(safe(f"  New items per day: {fc.new_per_day} (every item introduced before the final stretch)"))
+    console.print(safe(f"  Expected reviews: busiest day {fc.busiest}; days over the cap: {fc.over_cap_days}"))
+    console.print(safe(f"  Predicted recall on exam day if you follow the plan: {fc.exam_recall:.0%}"))
+    weeks: dict[int, list[int]] = {}
+    for i, (_day, reviews, _new) in enumerate(fc.days):
+        weeks.setdefault(i // 7, []).append(reviews)
+    peak = max([max(v) for v in weeks.values()] + [1])
+    block = "\u2588"
+    for w, values in weeks.items():
+        avg = sum(values) / len(values)
+        console.print(safe(f"  week {w + 1:>2}  {block * max(1, round(avg * 40 / peak))} {avg:.0f}/day"))
+    if ready is not None:
+        readiness_lines(console, ready)
+    for w in fc.warnings:
+        console.print(safe(f"Warning: {w}", "yellow"))
+
+
+def readiness_lines(console: Console, ready: Any) -> None:
+    """Predicted score with its interval, overall and per domain."""
+    console.print(safe(f"Readiness: predicted exam score {ready.predicted:.0%} (95% range {ready.low:.0%}-{ready.high:.0%}; {ready.studied} of {ready.items} exam items studied)", "bold"))
+    for d, v in ready.domains.items():
+        console.print(safe(f"  {d:<24} {v['predicted']:.0%}"))
+
+
+def session_readiness(console: Console, store: Any, cat: Any, plan: Any) -> None:
+    """After a session while a plan is set: the readiness forecast for exam day."""
+    from . import planner
+
+    blueprint = cat.blueprints.get(plan.blueprint or "")
+    if blueprint is None:
+        return
+    sett = settings(store)
+    tz = config.local_zone()
+    ready = planner.readiness(cat.items(), store.states(), blueprint, planner.exam_start(plan, tz, sett), sett, tz, guess_rate)
+    readiness_lines(console, ready)
