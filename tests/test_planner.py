@@ -111,3 +111,35 @@ def test_plan_cli_and_stats_json(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert json.loads(run("stats", "--json").stdout)["plan"] is None
     assert run("plan", "--exam-date", "2020-01-01").returncode == 1
     assert run("plan", "--exam-date", "soon").returncode == 2
+
+
+def test_stretch_is_fixed_when_the_plan_is_made() -> None:
+    plan = PLAN.with_stretch(date(2026, 11, 25))
+    assert plan.stretch_days == 6
+    assert planner.stretch_of(plan, 3) == 6  # three days before the exam the stretch is still six days
+    assert planner.Plan.from_json(plan.to_json()) == plan
+
+
+def test_early_reviews_aim_lower_until_the_stretch() -> None:
+    plan = PLAN.with_stretch(date(2026, 11, 25))
+    assert planner.settings_for(Settings(), plan, NOW, UTC).desired_retention == planner.EARLY_RETENTION
+    in_stretch = datetime(2026, 12, 21, 12, tzinfo=UTC)
+    assert planner.settings_for(Settings(), plan, in_stretch, UTC).desired_retention == 0.9
+    assert planner.settings_for(Settings(), None, NOW, UTC).desired_retention == 0.9
+
+
+def test_in_the_stretch_a_strong_item_waits_for_the_exam() -> None:
+    plan = PLAN.with_stretch(date(2026, 11, 25))
+    when = datetime(2026, 12, 21, 12, tzinfo=UTC)
+    state = CardState(state=REVIEW, stability=40.0, difficulty=5.0, due=when + timedelta(days=2), last_review=when, reps=4)
+    moved = planner.adjust(state, when, plan, S, UTC, lambda d: 0)
+    assert moved.due == planner.exam_start(plan, UTC, S)
+
+
+def test_exam_sim_smoke() -> None:
+    from pathlib import Path
+
+    bench = Path(__file__).parents[1] / "benchmarks" / "exam_sim.py"
+    result = subprocess.run([sys.executable, str(bench), "--learners", "1", "--sizes", "30", "--horizons", "14"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("| 30 | 14 |") == 3

@@ -63,7 +63,7 @@ def record_answer(
     after = None
     if schedule:
         start_state = before or CardState()
-        after = review(start_state, rating, now, settings, tz, rng_for(item, start_state.reps))
+        after = review(start_state, rating, now, planner.settings_for(settings, plan, now, tz), tz, rng_for(item, start_state.reps))
         after = planner.adjust(after, now, plan, settings, tz, load or (lambda _d: 0))
     store.record(
         item.deck_id, item.key, now, mode, rating, before, after,

@@ -88,16 +88,28 @@ class Plan:
     minutes_per_day: int = 30
     target: float = 0.9
     blueprint: str | None = "icrc-pr"
+    stretch_days: int | None = None  # fixed when the plan is made, so the stretch does not shrink
 
     def to_json(self) -> str:
         """Stored form."""
-        return json.dumps({"exam_date": self.exam_date.isoformat(), "minutes_per_day": self.minutes_per_day, "target": self.target, "blueprint": self.blueprint})
+        return json.dumps(
+            {"exam_date": self.exam_date.isoformat(), "minutes_per_day": self.minutes_per_day, "target": self.target, "blueprint": self.blueprint, "stretch_days": self.stretch_days}
+        )
 
     @staticmethod
     def from_json(text: str) -> Plan:
         """Inverse of to_json."""
         d = json.loads(text)
-        return Plan(date.fromisoformat(d["exam_date"]), int(d["minutes_per_day"]), float(d["target"]), d.get("blueprint"))
+        return Plan(date.fromisoformat(d["exam_date"]), int(d["minutes_per_day"]), float(d["target"]), d.get("blueprint"), d.get("stretch_days"))
+
+    def with_stretch(self, today: date) -> Plan:
+        """The plan with its final stretch fixed from the days left today."""
+        return replace(self, stretch_days=stretch((self.exam_date - today).days))
+
+
+def stretch_of(plan: Plan, left: int) -> int:
+    """The plan's final stretch in days (computed from `left` for a plan made without one)."""
+    return plan.stretch_days if plan.stretch_days is not None else stretch(left)
 
 
 def exam_start(plan: Plan, tz: tzinfo | None, settings: Settings) -> datetime:
@@ -127,6 +139,29 @@ def active(plan: Plan | None, now: datetime, tz: tzinfo | None, settings: Settin
     return plan is not None and days_left(plan, now, tz, settings) > 0
 
 
+EARLY_RETENTION = 0.85
+CAP_MARGIN = 0.7
+
+
+def bar(plan: Plan) -> float:
+    """Recall on exam day below which an item gets a final-stretch review: halfway from the target
+    to certainty (0.95 for a 0.9 target), a margin for the model's error about this learner."""
+    return plan.target + (1.0 - plan.target) / 2
+
+
+def settings_for(settings: Settings, plan: Plan | None, now: datetime, tz: tzinfo | None) -> Settings:
+    """With an active plan, reviews before the final stretch aim at a lower retention (0.85, or
+    the learner's own if lower): what counts is recall on exam day, which the final stretch lifts,
+    and the reviews saved early pay for it. In the stretch and without a plan: the settings as
+    they are."""
+    if plan is None or not active(plan, now, tz, settings):
+        return settings
+    left = days_left(plan, now, tz, settings)
+    if left <= stretch_of(plan, left) or settings.desired_retention <= EARLY_RETENTION:
+        return settings
+    return replace(settings, desired_retention=EARLY_RETENTION)
+
+
 def adjust(
     state: CardState,
     now: datetime,
@@ -136,22 +171,34 @@ def adjust(
     load: Callable[[date], int],
 ) -> CardState:
     """With an active plan, an item whose next review would come after the exam and whose recall
-    on exam day would fall below the target is reviewed in the final stretch instead: on the
-    least-loaded day of the stretch (later days win ties), never on a day already at the cap and
-    never later than FSRS wanted. Other items keep their FSRS date."""
+    on exam day would fall below `bar(plan)` is reviewed in the final stretch instead: on the
+    least-loaded day of the stretch (later days win ties). When every stretch day is at the daily
+    cap, the latest earlier day under the cap is used, so no day is pushed over it. Never later
+    than FSRS wanted; other items keep their FSRS date."""
     if plan is None or state.state != REVIEW or state.due is None or not active(plan, now, tz, settings):
         return state
     start = exam_start(plan, tz, settings)
-    if state.due < start or retrievability(state, start, settings, tz) >= plan.target:
-        return state
     today = study_day(now, tz, settings.rollover_hour)
     left = (plan.exam_date - today).days
-    first = max(1, left - stretch(left))
-    candidates = [today + timedelta(days=d) for d in range(first, left)]
-    if not candidates:
+    span = stretch_of(plan, left)
+    strong = retrievability(state, start, settings, tz) >= bar(plan)
+    if state.due < start:
+        if strong and left <= span:  # in the stretch, a review the exam does not need waits
+            return replace(state, due=start)
         return state
-    cap = daily_capacity(plan)
-    best = min(candidates, key=lambda day: (load(day) >= cap, load(day), -day.toordinal()))
+    if strong:
+        return state
+    first = max(1, left - span)
+    window = [today + timedelta(days=d) for d in range(first, left)]
+    if not window:
+        return state
+    # Items due count against a margin below the cap: failed items come back the same day and
+    # natural FSRS dues keep arriving, so a day "full" of due items is fuller in reviews.
+    cap = int(daily_capacity(plan) * CAP_MARGIN)
+    best = min(window, key=lambda day: (load(day) >= cap, load(day), -day.toordinal()))
+    if load(best) >= cap:
+        earlier = [today + timedelta(days=d) for d in range(first - 1, 0, -1)]
+        best = next((day for day in earlier if load(day) < cap), best)
     return replace(state, due=day_start(best, tz, settings.rollover_hour))
 
 
@@ -199,6 +246,7 @@ class Forecast:
     busiest: int
     over_cap_days: int
     warnings: list[str] = field(default_factory=list)
+    final_states: dict[tuple[str, str], CardState] = field(default_factory=dict)  # simulated, on exam day
 
 
 def forecast(
@@ -239,7 +287,7 @@ def forecast(
             for _step in range(4):  # a learning card can come back a few times the same day
                 p = 1.0 if state.state == NEW else retrievability(state, moment, settings, tz)
                 rating = 3 if state.state == NEW or rng.random() < p else 1
-                state = review(state, rating, moment, replace(settings, fuzz=False), tz, rng)
+                state = review(state, rating, moment, replace(settings_for(settings, plan, moment, tz), fuzz=False), tz, rng)
                 state = adjust(state, moment, plan, settings, tz, lambda d: load.get(d, 0))
                 reviews += 1
                 if state.due is None or state.due >= end:
@@ -256,7 +304,7 @@ def forecast(
     exam_recall = sum(recalls) / len(recalls) if recalls else 0.0
     busiest = max((r for _, r, _ in days), default=0)
     over = sum(1 for _, r, _ in days if r > capacity)
-    fc = Forecast(days, pace, capacity, exam_recall, busiest, over)
+    fc = Forecast(days, pace, capacity, exam_recall, busiest, over, final_states=sim)
     if left <= 0:
         fc.warnings.append("the exam date is today or past: the plan has no effect")
     if over:

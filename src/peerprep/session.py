@@ -238,7 +238,7 @@ class Session:
                 self.reviews.append(item)  # a miss comes back once more before the cram ends
         else:
             start = before or CardState()
-            after = review(start, rating, now, self.settings, self.tz, rng_for(item, start.reps))
+            after = review(start, rating, now, planner.settings_for(self.settings, self.plan, now, self.tz), self.tz, rng_for(item, start.reps))
             after = planner.adjust(after, now, self.plan, self.settings, self.tz, lambda d: self.load[d])
             if before is not None and before.due is not None and before.state != NEW:
                 self.load[study_day(before.due, self.tz, self.settings.rollover_hour)] -= 1

@@ -212,7 +212,13 @@ def _plan_and_readiness(store: Any, cat: Any, items: Any, now: Any, sett: Any, t
         plan_info = {"exam_date": plan.exam_date.isoformat(), "minutes_per_day": plan.minutes_per_day, "target": plan.target, "days_left": planner.days_left(plan, now, tz, sett)}
     if blueprint is None:
         return plan_info, None
-    ready = planner.readiness(items, store.states(), blueprint, at, sett, tz, guess_rate)
+    states = store.states()
+    if plan is not None and planner.active(plan, now, tz, sett):
+        import random
+
+        # Forecast for exam day assumes the plan is followed (its final-stretch reviews included).
+        states = planner.forecast(items, states, plan, now, sett, tz, random.Random(0)).final_states
+    ready = planner.readiness(items, states, blueprint, at, sett, tz, guess_rate)
     return plan_info, {
         "at": at.isoformat(),
         "for_exam_date": plan is not None,
@@ -632,7 +638,7 @@ def plan_command(exam_date: str | None, minutes: int | None, target: float | Non
             today = planner.study_day(now, tz, sett.rollover_hour)
             if when <= today:
                 raise PeerprepError(f"--exam-date {when} is not after today ({today})")
-            current = planner.Plan(when, minutes or (current.minutes_per_day if current else 30), target or (current.target if current else 0.9))
+            current = planner.Plan(when, minutes or (current.minutes_per_day if current else 30), target or (current.target if current else 0.9)).with_stretch(today)
         elif current is None:
             raise PeerprepError("no plan yet: peerprep plan --exam-date YYYY-MM-DD [--minutes-per-day N] [--target 0.9]")
         elif minutes or target:
@@ -643,7 +649,7 @@ def plan_command(exam_date: str | None, minutes: int | None, target: float | Non
         states = store.states()
         fc = planner.forecast(items, states, current, now, sett, tz, random.Random(0))
         blueprint = cat.blueprints.get(current.blueprint or "")
-        ready = planner.readiness(items, states, blueprint, planner.exam_start(current, tz, sett), sett, tz, guess_rate) if blueprint else None
+        ready = planner.readiness(items, fc.final_states, blueprint, planner.exam_start(current, tz, sett), sett, tz, guess_rate) if blueprint else None
     finally:
         store.close()
     if as_json:
@@ -691,7 +697,13 @@ def session_readiness(console: Console, store: Any, cat: Any, plan: Any) -> None
     blueprint = cat.blueprints.get(plan.blueprint or "")
     if blueprint is None:
         return
+    import random
+
     sett = settings(store)
     tz = config.local_zone()
-    ready = planner.readiness(cat.items(), store.states(), blueprint, planner.exam_start(plan, tz, sett), sett, tz, guess_rate)
+    now = config.now()
+    states = store.states()
+    if planner.active(plan, now, tz, sett):
+        states = planner.forecast(cat.items(), states, plan, now, sett, tz, random.Random(0)).final_states
+    ready = planner.readiness(cat.items(), states, blueprint, planner.exam_start(plan, tz, sett), sett, tz, guess_rate)
     readiness_lines(console, ready)
