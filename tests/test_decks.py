@@ -153,3 +153,17 @@ def test_loader_never_raises_on_structured_garbage(value: object) -> None:
 
     parsed = decks.parse_text("fuzz.yaml", json.dumps(value))
     assert isinstance(parsed.problems, list)
+
+
+def test_deck_cache_hits_and_invalidates_on_change(tmp_path: Path) -> None:
+    deck = tmp_path / "c.yaml"
+    deck.write_text("peerprep: 1\nid: c\ntitle: T\ncards: [{id: a, front: x, back: y}]\n")
+    cache = tmp_path / "cache"
+    first = decks.read_file(deck, cache_dir=cache)
+    assert len(list(cache.iterdir())) == 1
+    assert decks.read_file(deck, cache_dir=cache) == first
+    deck.write_text("peerprep: 1\nid: c\ntitle: Changed\ncards: [{id: a, front: x, back: y}]\n")
+    assert decks.read_file(deck, cache_dir=cache).deck.title == "Changed"  # type: ignore[union-attr]
+    for entry in cache.iterdir():
+        entry.write_bytes(b"garbage")
+    assert decks.read_file(deck, cache_dir=cache).deck.title == "Changed"  # type: ignore[union-attr]

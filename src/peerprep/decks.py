@@ -106,7 +106,14 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
     return out
 
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+
+
+def _shape() -> str:
+    """The field layout of everything cached: any change to the model invalidates old entries."""
+    from .model import Blueprint, Card, Choice, Deck, Domain, Task
+
+    return ",".join(",".join(cls.__dataclass_fields__) for cls in (Parsed, Deck, Card, Choice, Blueprint, Domain, Task))
 
 
 def _cache_file(cache_dir: Path, name: str) -> Path:
@@ -114,7 +121,7 @@ def _cache_file(cache_dir: Path, name: str) -> Path:
 
     from . import __version__
 
-    key = hashlib.blake2b(f"{CACHE_FORMAT}|{__version__}|{Path(name).resolve()}".encode(), digest_size=16).hexdigest()
+    key = hashlib.blake2b(f"{CACHE_FORMAT}|{__version__}|{_shape()}|{Path(name).resolve()}".encode(), digest_size=16).hexdigest()
     return cache_dir / f"{key}.pickle"
 
 
