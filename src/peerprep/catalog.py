@@ -172,3 +172,45 @@ def _blueprint_problems(deck: Deck, parsed: deckfile.Parsed, blueprints: dict[st
         else:
             check(card.id, card.domain, card.task)
     return out
+
+
+@dataclass
+class Index:
+    """The quick view of all decks: per deck its items as (key, parent, domain, kind, choices)."""
+
+    decks: list[deckfile.FileIndex]
+    blueprints: dict[str, Blueprint]
+
+    def select(self, deck_ids: Iterable[str] = ()) -> list[deckfile.FileIndex]:
+        """The decks named (all when none are)."""
+        ids = list(deck_ids)
+        if not ids:
+            return list(self.decks)
+        by_id = {d.deck_id: d for d in self.decks}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            hint = deckfile.did_you_mean(missing[0], [d.deck_id or "" for d in self.decks])
+            raise PeerprepError(f'unknown deck "{missing[0]}"{hint}; available: {", ".join(d.deck_id or "" for d in self.decks)}')
+        return [by_id[i] for i in ids]
+
+
+def load_index(extra_dirs: Iterable[Path] = (), cache_dir: Path | None = None) -> Index | None:
+    """Bundled and user decks as an Index, or None when any file has a problem or a duplicate id
+    (the caller then loads the full catalog, which reports it properly)."""
+    paths: list[tuple[Path, bool]] = [(p, True) for p in deckfile.bundled_paths()]
+    for d in extra_dirs:
+        if d.is_dir() and any(d.rglob("*.y*ml")):
+            paths.extend((p, False) for p in deckfile.expand_paths([str(d)]))
+    files = [deckfile.read_index(p, bundled, cache_dir) for p, bundled in paths]
+    if any(f.problems for f in files):
+        return None
+    blueprints = {f.blueprint.id: f.blueprint for f in files if f.blueprint is not None}
+    user_ids = {f.deck_id for f in files if f.deck_id and not f.bundled}
+    decks = [f for f in files if f.deck_id and not (f.bundled and f.deck_id in user_ids)]
+    if len({d.deck_id for d in decks}) != len(decks) or any(d.blueprint_id and d.blueprint_id not in blueprints for d in decks):
+        return None
+    for d in decks:  # a domain the blueprint does not know is an error the full load reports
+        known = {dom.id for dom in blueprints[d.blueprint_id].domains} if d.blueprint_id else set()
+        if any(item[2] is not None and item[2] not in known for item in d.items):
+            return None
+    return Index(decks, blueprints)

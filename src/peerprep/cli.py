@@ -128,12 +128,22 @@ def check(
     if cat.needs_locations(report.problems):  # findings in a fast-parsed file: get exact locations
         cat = catalog.load(paths or (), include_bundled_decks=not paths, cache_dir=config.cache_dir(), fast=False)
         report = checker.check(cat)
+    code = 1 if report.errors or (strict and report.warnings) else 0
     if format == "json":
-        print(json.dumps([p.as_dict() for p in report.problems], indent=2))
+        body = json.dumps([p.as_dict() for p in report.problems], indent=2) + "\n"
     else:
-        render.check_report(render.out(), report)
-    if report.errors or (strict and report.warnings):
-        raise typer.Exit(1)
+        body = render.to_text(lambda console: render.check_report(console, report)) if not sys.stdout.isatty() else ""
+        if not body:
+            render.check_report(render.out(), report)
+    if body:
+        sys.stdout.write(body)
+        from . import checkcache
+
+        entry = checkcache.entry_for(sys.argv[2:]) if sys.argv[1:2] == ["check"] else None
+        if entry is not None:
+            checkcache.save(entry, code, body)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("decks")
@@ -221,13 +231,13 @@ def due(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What is due now and today, per deck."""
-    from . import config, render, views
+    from . import config, views
 
     report = views.due_report(decks or (), config.now())
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        views.due_table(render.out(), report)
+        views.due_table(report)
 
 
 @app.command()

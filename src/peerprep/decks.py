@@ -113,7 +113,7 @@ def _shape() -> str:
     """The field layout of everything cached: any change to the model invalidates old entries."""
     from .model import Blueprint, Card, Choice, Deck, Domain, Task
 
-    return ",".join(",".join(cls.__dataclass_fields__) for cls in (Parsed, Deck, Card, Choice, Blueprint, Domain, Task))
+    return ",".join(",".join(cls.__dataclass_fields__) for cls in (Parsed, FileIndex, Deck, Card, Choice, Blueprint, Domain, Task))
 
 
 def _cache_file(cache_dir: Path, name: str) -> Path:
@@ -165,6 +165,75 @@ def _read_cached(path: Path, bundled: bool, cache_dir: Path, fast: bool) -> Pars
     except OSError:
         pass  # caching is an optimisation; a read-only data dir must not break loading
     return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class FileIndex:
+    """What the quick commands (`due`, `stats`) need of a deck file, cached apart from the cards:
+    its ids, blueprint (for blueprint files) and, per study item, (key, parent, domain, kind,
+    number of choices). Problems are kept so a broken file still fails loudly."""
+
+    path: str
+    deck_id: str | None
+    title: str | None
+    blueprint_id: str | None
+    bundled: bool
+    items: tuple[tuple[str, str, str | None, str, int], ...]
+    blueprint: Blueprint | None
+    problems: tuple[Problem, ...]
+
+
+def index_of(parsed: Parsed) -> FileIndex:
+    """The FileIndex of a parsed file."""
+    deck = parsed.deck
+    items: tuple[tuple[str, str, str | None, str, int], ...] = ()
+    if deck is not None:
+        items = tuple((i.key, i.parent, i.domain, i.kind, len(i.card.choices)) for i in items_of(deck))
+    return FileIndex(
+        parsed.path,
+        deck.id if deck else None,
+        deck.title if deck else None,
+        deck.blueprint if deck else None,
+        deck.bundled if deck else False,
+        items,
+        parsed.blueprint,
+        tuple(parsed.problems),
+    )
+
+
+def read_index(path: Path, bundled: bool, cache_dir: Path | None) -> FileIndex:
+    """The FileIndex of a file, from its own small cache entry when the content is unchanged."""
+    import hashlib
+    import pickle
+
+    if cache_dir is None:
+        return index_of(read_file(path, bundled))
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return index_of(read_file(path, bundled))
+    digest = hashlib.blake2b(data, digest_size=20).digest()
+    entry = _cache_file(cache_dir, name).with_suffix(".index")
+    try:
+        with open(entry, "rb") as fh:
+            if fh.read(20) == digest:
+                cached = pickle.load(fh)
+                if isinstance(cached, FileIndex) and cached.path == name:
+                    return cached
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        pass
+    index = index_of(read_file(path, bundled, cache_dir))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(digest)
+            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, entry)
+    except OSError:
+        pass
+    return index
 
 
 def parse_text(path: str, text: str, bundled: bool = False, fast: bool = True) -> Parsed:

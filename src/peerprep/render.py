@@ -37,6 +37,17 @@ def err() -> Console:
     return _err
 
 
+def to_text(draw: object) -> str:
+    """What `draw(console)` prints, as plain text at the width stdout gets when it is not a terminal."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    draw(Console(file=buf, width=100, highlight=False, color_system=None, soft_wrap=False))  # type: ignore[operator]
+    return buf.getvalue()
+
+
 def set_consoles(stdout: Console | None, stderr: Console | None = None) -> None:
     """Replace the consoles (tests)."""
     global _out, _err

@@ -151,3 +151,44 @@ def compute(
     st.domains = {d: {"items": len(v), "mastery": sum(v) / len(v) if v else 0.0} for d, v in sorted(domain_r.items())}
     st.most_missed = [(f"{d}:{k}", m, n) for d, k, m, n in misses]
     return st
+
+
+def due_from_index(
+    decks: list[tuple[str, tuple[tuple[str, str, str | None, str, int], ...]]],
+    aggregates: list[tuple[str, int, int, int]],
+    flags: list[tuple[str, str, int, int, str | None]],
+    now_iso: str,
+    new_quota: int,
+) -> dict[str, DeckDue]:
+    """The same figures as `due_summary`, from the deck index and SQL aggregates (no item states
+    are built): new items within the daily quota, one per sibling group, in deck order."""
+    out: dict[str, DeckDue] = {}
+    seen: dict[tuple[str, str], tuple[int, int, str | None]] = {(d, k): (st, sus, bur) for d, k, st, sus, bur in flags}
+    parents: set[tuple[str, str]] = set()
+    for deck_id, items in decks:
+        d = out.setdefault(deck_id, DeckDue())
+        d.total = len(items)
+        for key, parent, _domain, _kind, _n in items:
+            flag = seen.get((deck_id, key))
+            if flag is not None:
+                state, suspended, buried = flag
+                if suspended:
+                    d.suspended += 1
+                    continue
+                if state != NEW or (buried is not None and buried > now_iso):
+                    continue
+            if new_quota > 0 and (deck_id, parent) not in parents:
+                parents.add((deck_id, parent))
+                d.new += 1
+                new_quota -= 1
+    for deck_id, state, due_now, due_today in aggregates:
+        if deck_id not in out:
+            continue
+        d = out[deck_id]
+        if state in (LEARNING, RELEARNING):
+            d.learning += due_now
+            d.learning_today += due_today
+        elif state == REVIEW:
+            d.review += due_now
+            d.review_today += due_today
+    return out

@@ -460,6 +460,20 @@ class Store:
         row = self.db.execute("SELECT MIN(due) FROM cards WHERE suspended = 0 AND state > 0").fetchone()
         return parse_iso(row[0]) if row and row[0] else None
 
+    def due_aggregates(self, now: datetime, day_end: datetime) -> list[tuple[str, int, int, int]]:
+        """(deck_id, state, due now, due before day_end) for unsuspended, unburied studied items."""
+        rows = self.db.execute(
+            """SELECT deck_id, state, SUM(due <= ?), SUM(due < ?) FROM cards
+               WHERE suspended = 0 AND state > 0 AND (buried_until IS NULL OR buried_until <= ?)
+               GROUP BY deck_id, state""",
+            (iso(now), iso(day_end), iso(now)),
+        ).fetchall()
+        return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
+
+    def key_flags(self) -> list[tuple[str, str, int, int, str | None]]:
+        """(deck_id, item_key, state, suspended, buried_until) of every item with a row."""
+        return list(self.db.execute("SELECT deck_id, item_key, state, suspended, buried_until FROM cards"))
+
     def studied_keys(self) -> list[tuple[str, str]]:
         """(deck_id, item_key) of every item with progress."""
         return [(r[0], r[1]) for r in self.db.execute("SELECT deck_id, item_key FROM cards")]

@@ -126,19 +126,27 @@ def nothing_due(console: Console, store: Any, now: Any) -> None:
 
 
 def due_report(args: Iterable[str], now: Any) -> dict[str, Any]:
-    """Due counts per deck and in total, as JSON-ready data."""
-    from . import stats
-    from .scheduler import study_day
+    """Due counts per deck and in total, as JSON-ready data (from the deck index when it can)."""
+    from datetime import timedelta
 
-    cat = load_catalog(args)
-    ids = deck_ids(args, cat)
-    items = cat.items(ids)
+    from . import catalog, stats
+    from .scheduler import day_start, iso, study_day
+
+    paths, ids = catalog._split_args(args)
+    index = None if paths else catalog.load_index([config.user_decks_dir()], config.cache_dir())
+    if index is None:  # deck files named, or a problem somewhere: the full catalog says what
+        cat = load_catalog(args)
+        selected = [(d.id, index_items(d)) for d in cat.select(deck_ids(args, cat))]
+    else:
+        selected = [(d.deck_id or "", d.items) for d in index.select(ids)]
     store = open_store()
     try:
         sett = settings(store)
         tz = config.local_zone()
-        new_done, _ = store.today_counts(study_day(now, tz, sett.rollover_hour).isoformat())
-        per_deck = stats.due_summary(items, store.states([d.id for d in cat.select(ids)]), now, sett, tz, new_done)
+        today = study_day(now, tz, sett.rollover_hour)
+        new_done, _ = store.today_counts(today.isoformat())
+        day_end = day_start(today + timedelta(days=1), tz, sett.rollover_hour)
+        per_deck = stats.due_from_index(selected, store.due_aggregates(now, day_end), store.key_flags(), iso(now) or "", max(0, sett.new_per_day - new_done))
         nxt = store.next_due()
     finally:
         store.close()
@@ -150,21 +158,28 @@ def due_report(args: Iterable[str], now: Any) -> dict[str, Any]:
     return {**total, "now": now.isoformat(), "next_due": nxt.isoformat() if nxt else None, "decks": decks}
 
 
-def due_table(console: Console, report: dict[str, Any]) -> None:
-    """The `peerprep due` table."""
-    from rich.table import Table
+def index_items(deck: Deck) -> tuple[tuple[str, str, str | None, str, int], ...]:
+    """A deck's items in index form."""
+    from .decks import items_of
 
-    table = Table()
-    for col in ("deck", "new", "learning", "review", "review today", "items"):
-        table.add_column(col, justify="left" if col == "deck" else "right")
-    for deck_id, v in report["decks"].items():
-        table.add_row(safe(deck_id), str(v["new"]), str(v["learning"]), str(v["review"]), str(v["review_today"]), str(v["items"]))
-    table.add_row(safe("total", "bold"), str(report["new"]), str(report["learning"]), str(report["review"]), str(report["review_today"]), "")
-    console.print(table)
+    return tuple((i.key, i.parent, i.domain, i.kind, len(i.card.choices)) for i in items_of(deck))
+
+
+def due_table(report: dict[str, Any]) -> None:
+    """The `peerprep due` table, as plain aligned text (quick to print)."""
+    from .text import clean
+
+    rows = [(deck_id, v["new"], v["learning"], v["review"], v["review_today"], v["items"]) for deck_id, v in report["decks"].items()]
+    rows.append(("total", report["new"], report["learning"], report["review"], report["review_today"], ""))
+    width = max(len(r[0]) for r in rows + [("deck",)])
+    lines = [f"{'deck':<{width}}  {'new':>5}  {'learning':>8}  {'review':>6}  {'today':>6}  {'items':>6}"]
+    for r in rows:
+        lines.append(f"{clean(str(r[0])):<{width}}  {r[1]:>5}  {r[2]:>8}  {r[3]:>6}  {r[4]:>6}  {r[5]!s:>6}")
     if report["new"] + report["learning"] + report["review"]:
-        console.print(safe("Next: peerprep study"))
+        lines.append("Next: peerprep study")
     else:
-        console.print(safe("Nothing due now. Practise anyway: peerprep study --cram"))
+        lines.append("Nothing due now. Practise anyway: peerprep study --cram")
+    print("\n".join(lines))
 
 
 def stats_figures(now: Any) -> Any:
