@@ -79,6 +79,8 @@ exam_app = _App(
     rich_markup_mode=None,
 )
 app.add_typer(exam_app, name="exam")
+log_app = _make_app("Review history in the FSRS community CSV format.")
+app.add_typer(log_app, name="log")
 
 
 def _version(value: bool) -> None:
@@ -426,6 +428,41 @@ def items(
     from . import views
 
     views.items_report(decks or [], results or [], as_json)
+
+
+# ------------------------------------------------------------------------------------------------
+# Review history and parameters
+
+
+@log_app.command("export")
+def log_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
+    deck: Annotated[str | None, typer.Option("--deck", help="Only this deck's reviews.")] = None,
+) -> None:
+    """Write the review log as card_id,review_time,review_rating,review_state,review_duration CSV."""
+    from . import views
+
+    views.log_export(output, deck)
+
+
+@log_app.command("import")
+def log_import(
+    source: Annotated[Path, typer.Argument(help="A review log CSV (FSRS community format).")],
+    tz: Annotated[str, typer.Option("--tz", help="Time zone the reviews were made in (IANA name, e.g. America/Chicago).")],
+    deck: Annotated[str | None, typer.Option("--deck", help="Deck id for rows without deck_id/item_key columns.")] = None,
+) -> None:
+    """Bring a review history into the store: FSRS state continues from it."""
+    from . import views
+
+    views.log_import(source, tz, deck)
+
+
+@app.command()
+def optimize(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Fit FSRS-6 parameters to your reviews; adopt them only when they predict your recall better."""
+    from . import views
+
+    views.optimize_command(as_json)
 
 
 def main() -> None:

@@ -722,3 +722,89 @@ def session_readiness(console: Console, store: Any, cat: Any, plan: Any) -> None
         states = planner.forecast(cat.items(), states, plan, now, sett, tz, random.Random(0)).final_states
     ready = planner.readiness(cat.items(), states, blueprint, planner.exam_start(plan, tz, sett), sett, tz, guess_rate)
     readiness_lines(console, ready)
+
+
+def log_export(output: Any, deck: str | None) -> None:
+    """`peerprep log export -o FILE`."""
+    from . import revlog
+    from .errors import PeerprepError
+
+    store = open_store()
+    try:
+        text = revlog.export_csv(store.reviews(deck_id=deck))
+    finally:
+        store.close()
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PeerprepError(f"{output}: cannot write ({exc.strerror})") from None
+    rows = max(0, text.count("\n") - 1)
+    print(f"Wrote {rows} review{'s' if rows != 1 else ''} to {output}")
+
+
+def log_import(source: Any, tz_name: str, deck: str | None) -> None:
+    """`peerprep log import FILE --tz ZONE [--deck ID]`: all rows checked before anything is written."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from . import revlog
+    from .errors import PeerprepError, UsageError
+
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f'--tz "{tz_name}" is not a known time zone (e.g. America/Chicago)') from None
+    if source.is_dir():
+        raise PeerprepError(f"{source}: is a directory, not a CSV file")
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PeerprepError(f"{source}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise PeerprepError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise PeerprepError(f"{source}: cannot read ({exc.strerror})") from None
+    rows = revlog.parse_csv(str(source), text)
+    store = open_store()
+    try:
+        sett = settings(store)
+        out, states = revlog.to_store_rows(rows, deck, sett, tz, current=store.states(), name=str(source))
+        store.bulk_load(out, states)
+    finally:
+        store.close()
+    print(f"Imported {len(out)} review{'s' if len(out) != 1 else ''} of {len(states)} item{'s' if len(states) != 1 else ''}.")
+
+
+def optimize_command(as_json: bool) -> None:
+    """`peerprep optimize`: fit, compare, adopt only when better, and say so."""
+    import json
+
+    from . import optimizer
+
+    store = open_store()
+    try:
+        sett = settings(store)
+        report = optimizer.optimize(store.reviews(), config.local_zone(), sett.rollover_hour)
+        if report.adopted:
+            store.set_setting("parameters", json.dumps(list(report.parameters)))
+    finally:
+        store.close()
+    data = {
+        "reviews": report.reviews,
+        "log_loss_default": round(report.log_loss_default, 6),
+        "log_loss_fitted": round(report.log_loss_fitted, 6),
+        "rmse_bins_default": round(report.rmse_bins_default, 6),
+        "rmse_bins_fitted": round(report.rmse_bins_fitted, 6),
+        "parameters": [round(p, 6) for p in report.parameters],
+        "adopted": report.adopted,
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    print(f"Reviews evaluated: {report.reviews}")
+    print(f"              log loss   RMSE(bins)")
+    print(f"default       {report.log_loss_default:8.4f}   {report.rmse_bins_default:8.4f}")
+    print(f"fitted        {report.log_loss_fitted:8.4f}   {report.rmse_bins_fitted:8.4f}")
+    if report.adopted:
+        print("The fitted parameters predict your recall better: adopted for scheduling from now on.")
+    else:
+        print("The fitted parameters are not better on your reviews: keeping the current ones.")
