@@ -41,3 +41,16 @@ def test_bad_log_input(tmp_path: Path) -> None:
     assert _run("log", "import", str(bad), "--tz", "Nowhere/Land").returncode == 2
     assert _run("log", "import", str(tmp_path), "--tz", "UTC").returncode == 1
     assert _run("optimize").returncode == 1  # no reviews yet: a clear error, not a traceback
+
+
+def test_export_cli_all_formats(tmp_path: Path) -> None:
+    for fmt, name in (("apkg", "e.apkg"), ("csv", "e.txt"), ("md", "e.md")):
+        target = tmp_path / name
+        result = _run("export", "empathy-foundations", "--to", fmt, "-o", str(target))
+        assert result.returncode == 0, result.stderr
+        assert target.stat().st_size > 1000
+    assert (tmp_path / "e.md").read_text().startswith("# Study guide")
+    bad = _run("export", "empathy-foundations", "--to", "pdf", "-o", str(tmp_path / "x"))
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: ")
+    assert _run("export", "no-such-deck", "--to", "md", "-o", str(tmp_path / "x.md")).returncode == 1
+    assert _run("export", "empathy-foundations", "--to", "md", "-o", str(tmp_path)).returncode == 1

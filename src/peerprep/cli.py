@@ -431,6 +431,22 @@ def items(
 
 
 # ------------------------------------------------------------------------------------------------
+# Interop
+
+
+@app.command()
+def export(
+    deck: Annotated[str, typer.Argument(help="Deck id or deck file.")],
+    to: Annotated[str, typer.Option("--to", help="apkg (Anki package), csv (Anki-importable text) or md (study guide).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+) -> None:
+    """Export a deck: an Anki package, Anki-importable text, or a Markdown study guide."""
+    from . import views
+
+    views.export_deck(deck, to, output)
+
+
+# ------------------------------------------------------------------------------------------------
 # Review history and parameters
 
 

@@ -808,3 +808,34 @@ def optimize_command(as_json: bool) -> None:
         print("The fitted parameters predict your recall better: adopted for scheduling from now on.")
     else:
         print("The fitted parameters are not better on your reviews: keeping the current ones.")
+
+
+def export_deck(deck_arg: str, to: str, output: Any) -> None:
+    """`peerprep export DECK --to apkg|csv|md -o FILE`."""
+    from . import ankiexport
+    from .errors import PeerprepError, UsageError
+
+    if to not in ("apkg", "csv", "md"):
+        raise UsageError(f'--to must be apkg, csv or md, not "{to}"')
+    if output.is_dir():
+        raise PeerprepError(f"{output}: is a directory; give a file name")
+    cat = load_catalog([deck_arg])
+    ids = deck_ids([deck_arg], cat)
+    if not ids:
+        raise PeerprepError(f"{deck_arg}: no deck there")
+    deck = cat.deck(ids[0])
+    if to == "apkg":
+        notes = ankiexport.export_apkg(deck, output)
+        print(f"Wrote {notes} notes to {output} (Anki deck {ankiexport.anki_deck_name(deck)}); exporting again updates them in Anki.")
+        return
+    if to == "csv":
+        text = ankiexport.export_csv(deck)
+    else:
+        blueprint = cat.blueprints.get(deck.blueprint) if deck.blueprint else None
+        text = ankiexport.export_markdown([deck], blueprint)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PeerprepError(f"{output}: cannot write ({exc.strerror})") from None
+    print(f"Wrote {output}")
