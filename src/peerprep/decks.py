@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import DeckError, PeerprepError, Problem
 from .model import CARD_TYPES, SUB_TYPES, Blueprint, Card, Choice, Deck, Domain, Item, Task
@@ -165,6 +166,27 @@ def _read_cached(path: Path, bundled: bool, cache_dir: Path, fast: bool) -> Pars
     except OSError:
         pass  # caching is an optimisation; a read-only data dir must not break loading
     return parsed
+
+
+class ItemRef(NamedTuple):
+    """A study item as the deck index knows it: enough for counts, stats and readiness."""
+
+    deck_id: str
+    key: str
+    parent: str
+    domain: str | None
+    kind: str
+    n_choices: int
+
+    @property
+    def uid(self) -> str:
+        """Deck id and progress key."""
+        return f"{self.deck_id}:{self.key}"
+
+
+def refs(index: FileIndex) -> list[ItemRef]:
+    """The items of an indexed deck."""
+    return [ItemRef(index.deck_id or "", *item) for item in index.items]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import StoreError
 from .scheduler import CardState, iso, parse_iso
@@ -134,6 +135,17 @@ def _state_from_row(row: sqlite3.Row) -> CardState:
     )
 
 
+class LeanState(NamedTuple):
+    """The parts of an item's state that figures need, cheap to build for many items."""
+
+    state: int
+    stability: float | None
+    due: datetime | None
+    last_review: datetime | None
+    suspended: bool
+    leech: bool
+
+
 def state_from_json(data: dict[str, object] | None) -> CardState | None:
     """Inverse of CardState.to_json (flags are not part of the log)."""
     if data is None:
@@ -247,6 +259,16 @@ class Store:
             marks = ",".join("?" * len(ids))
             rows = self.db.execute(f"SELECT * FROM cards WHERE deck_id IN ({marks})", ids).fetchall()
         return {(r["deck_id"], r["item_key"]): _state_from_row(r) for r in rows}
+
+    def lean_states(self) -> dict[tuple[str, str], LeanState]:
+        """Every studied item's state in lean form (for stats over many items)."""
+        parse = datetime.fromisoformat
+        return {
+            (d, k): LeanState(st, s, parse(due) if due else None, parse(last) if last else None, bool(sus), bool(lee))
+            for d, k, st, s, due, last, sus, lee in self.db.execute(
+                "SELECT deck_id, item_key, state, stability, due, last_review, suspended, leech FROM cards"
+            )
+        }
 
     def state(self, deck_id: str, item_key: str) -> CardState | None:
         """Current state of one item, or None if never studied."""

@@ -183,22 +183,28 @@ def due_table(report: dict[str, Any]) -> None:
 
 
 def stats_figures(now: Any) -> Any:
-    """Everything `peerprep stats` shows."""
+    """Everything `peerprep stats` shows (from the deck index and lean states when it can)."""
     from datetime import timedelta
 
-    from . import stats
-    from .scheduler import study_day
+    from . import catalog, stats
+    from .decks import refs
 
-    cat = load_catalog()
-    items = cat.items()
+    index = catalog.load_index([config.user_decks_dir()], config.cache_dir())
+    if index is not None:
+        items: list[Any] = [r for d in index.decks for r in refs(d)]
+        blueprints = index.blueprints
+    else:
+        cat = load_catalog()
+        items = cat.items()
+        blueprints = cat.blueprints
     store = open_store()
     try:
         sett = settings(store)
         tz = config.local_zone()
-        since_day = (study_day(now, tz, sett.rollover_hour) - timedelta(days=400)).isoformat()
+        lean = store.lean_states()
         figures = stats.compute(
             items,
-            store.states(),
+            lean,  # type: ignore[arg-type]
             store.daily(),
             store.most_missed(now - timedelta(days=30)),
             store.retention(now - timedelta(days=30)),
@@ -206,20 +212,19 @@ def stats_figures(now: Any) -> Any:
             sett,
             tz,
         )
-        del since_day
-        figures.plan, figures.readiness = _plan_and_readiness(store, cat, items, now, sett, tz)
+        figures.plan, figures.readiness = _plan_and_readiness(store, blueprints, items, lean, now, sett, tz)
     finally:
         store.close()
     return figures
 
 
-def _plan_and_readiness(store: Any, cat: Any, items: Any, now: Any, sett: Any, tz: Any) -> tuple[Any, Any]:
+def _plan_and_readiness(store: Any, blueprints: Any, items: Any, lean: Any, now: Any, sett: Any, tz: Any) -> tuple[Any, Any]:
     """Plan summary and readiness (at the exam date with a plan, else now) for stats."""
     from . import planner
 
     plan = load_plan(store)
-    bp_id = plan.blueprint if plan and plan.blueprint else ("icrc-pr" if "icrc-pr" in cat.blueprints else None)
-    blueprint = cat.blueprints.get(bp_id or "")
+    bp_id = plan.blueprint if plan and plan.blueprint else ("icrc-pr" if "icrc-pr" in blueprints else None)
+    blueprint = blueprints.get(bp_id or "")
     plan_info = None
     at = now
     if plan is not None:
@@ -227,8 +232,9 @@ def _plan_and_readiness(store: Any, cat: Any, items: Any, now: Any, sett: Any, t
         plan_info = {"exam_date": plan.exam_date.isoformat(), "minutes_per_day": plan.minutes_per_day, "target": plan.target, "days_left": planner.days_left(plan, now, tz, sett)}
     if blueprint is None:
         return plan_info, None
-    states = store.states()
+    states = lean
     if plan is not None and planner.active(plan, now, tz, sett):
+        states = store.states()
         import random
 
         # Forecast for exam day assumes the plan is followed (its final-stretch reviews included).
@@ -384,7 +390,7 @@ GUESS_RATE = {"truefalse": 0.5}
 
 def guess_rate(item: Any) -> float:
     """Chance of a blind guess being right: 1/n for mcq, 1/2 true/false, 1/(2^n - 1) select-all."""
-    n = len(item.card.choices)
+    n = item.n_choices if hasattr(item, "n_choices") else len(item.card.choices)
     if item.kind == "mcq" and n:
         return 1.0 / n
     if item.kind == "multi" and n:
