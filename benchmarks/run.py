@@ -26,10 +26,21 @@ sys.path.insert(0, str(HERE.parent / "src"))
 import generate  # noqa: E402
 
 
-def _timed(cmd: list[str], env: dict[str, str], stdin: str = "") -> float:
+PEAK_KB: dict[str, int] = {}
+
+
+def _timed(cmd: list[str], env: dict[str, str], stdin: str = "", name: str = "") -> float:
+    """Wall time of one run of a command; its peak memory (max RSS) is kept in PEAK_KB."""
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, input=stdin, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdin is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = 0
+    PEAK_KB[name] = max(PEAK_KB.get(name, 0), usage.ru_maxrss)
+    return elapsed
 
 
 def prepare(out: Path, cards: int, reviews: int) -> tuple[Path, Path]:
@@ -83,6 +94,7 @@ def main() -> None:
     ap.add_argument("--reviews", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--scale", action="store_true", help="also measure growth from 1,000 to 100,000 items and 10,000 to 2,000,000 reviews")
     args = ap.parse_args()
     deck, home = prepare(args.out, args.cards, args.reviews)
     fresh_deck = args.out / "fresh.yaml"
@@ -103,14 +115,44 @@ def main() -> None:
     for run in range(args.runs):
         fresh_deck.write_text(generate.deck_text(args.cards, seed=100 + run, deck_id="fresh"))
         for name, (cmd, stdin) in commands.items():  # interleaved: every command once per round
-            times[name].append(_timed(cmd, env, stdin))
+            times[name].append(_timed(cmd, env, stdin, name))
     f = statistics.median(times["python -c pass (F)"])
     print(f"{args.cards:,} cards, {args.reviews:,} reviews, {args.runs} runs, median seconds and ratio to F")
-    print(f"| command | median | ratio to F |\n|---|---|---|")
+    print(f"| command | median | ratio to F | peak memory |\n|---|---|---|---|")
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"| {name} | {med * 1000:.0f} ms | {med / f:.1f} F |")
-    print(f"| one answer recorded (p90, in-process) | {answer_p90(home, deck) * 1000:.2f} ms | |")
+        print(f"| {name} | {med * 1000:.0f} ms | {med / f:.1f} F | {PEAK_KB.get(name, 0) / 1024:.0f} MB |")
+    print(f"| one answer recorded (p90, in-process) | {answer_p90(home, deck) * 1000:.2f} ms | | |")
+    if args.scale:
+        scale(args.out, exe, args.runs)
+
+
+def scale(out: Path, exe: list[str], runs: int) -> None:
+    """How cost grows with items (1,000 to 100,000; 100,000 reviews) and reviews (10,000 to
+    2,000,000; 10,000 items). 100,000 items are ten deck files of 10,000 (a file may hold 20 MB)."""
+    print("\n| items | reviews | due | stats | check (new) |\n|---|---|---|---|---|")
+    cases = [(1_000, 100_000), (10_000, 100_000), (100_000, 100_000), (10_000, 10_000), (10_000, 1_000_000), (10_000, 2_000_000)]
+    for items, reviews in cases:
+        home = out / f"scale-{items}-{reviews}"
+        files = max(1, items // 10_000)
+        per = items // files
+        if not (home / "progress.sqlite3").exists():
+            (home / "decks").mkdir(parents=True, exist_ok=True)
+            for n in range(files):
+                (home / "decks" / f"d{n}.yaml").write_text(generate.deck_text(per, seed=n + 1, deck_id=f"scale-{n}"))
+            generate.history(home / "decks" / "d0.yaml", reviews, home)
+        env = {**os.environ, "PEERPREP_HOME": str(home), "PEERPREP_NOW": "2026-11-25T15:00:00+00:00"}
+        subprocess.run([*exe, "due"], env=env, capture_output=True)  # warm the caches
+        f = statistics.median(_timed([sys.executable, "-c", "pass"], env) for _ in range(runs))
+        row = []
+        for cmd in (["due"], ["stats"]):
+            row.append(statistics.median(_timed([*exe, *cmd], env) for _ in range(runs)) / f)
+        checks = []
+        for r in range(runs):
+            env2 = {**env, "PEERPREP_NO_CACHE": "1"}
+            checks.append(_timed([*exe, "check", str(home / "decks")], env2))
+        row.append(statistics.median(checks) / f)
+        print(f"| {items:,} | {reviews:,} | {row[0]:.1f} F | {row[1]:.1f} F | {row[2]:.1f} F |")
 
 
 if __name__ == "__main__":
