@@ -446,6 +446,23 @@ def export(
     views.export_deck(deck, to, output)
 
 
+@app.command("import")
+def import_cmd(
+    source: Annotated[Path, typer.Argument(help="An Anki package (.apkg), Anki notes text export, Quizlet export, or CSV/TSV.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Deck file to write (default: your decks folder, see `peerprep where`).")] = None,
+    deck_id: Annotated[str | None, typer.Option("--deck-id", help="Id of the new deck (default: from the file name).")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title of the new deck.")] = None,
+    anki_deck: Annotated[str | None, typer.Option("--anki-deck", help="Only this Anki deck (and its subdecks).")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Text imports: study both directions.")] = False,
+    with_progress: Annotated[bool, typer.Option("--with-progress", help="Bring the Anki review history in: FSRS state continues.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing deck file.")] = False,
+) -> None:
+    """Import cards (and optionally review history) from Anki, Quizlet or a spreadsheet into a deck file."""
+    from . import views
+
+    views.import_file(source, output, deck_id, title, anki_deck, reverse, with_progress, force)
+
+
 # ------------------------------------------------------------------------------------------------
 # Review history and parameters
 

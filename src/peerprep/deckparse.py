@@ -450,6 +450,8 @@ def _parse_blueprint(r: _Reader, root: MappingNode) -> Parsed:
 _NODE_PROPERTY = re.compile(r"[\s\[{,][&*!]\S")  # an anchor, alias or tag where a node starts
 _COMPLEX_KEY = re.compile(r"\n *\? ")
 _TILDE = re.compile(r"[:-] +~ *(?:\n|$)")
+# rapidyaml rewrites plain inf/nan spellings (`inf` -> `.inf`): leave such files to PyYAML.
+_INF_NAN = re.compile(r"[:\-\[,] *[-+]?\.?(?:inf|infinity|nan) *(?:[\n,\]}#]|$)", re.I)
 
 
 def _risky(text: str) -> bool:
@@ -465,6 +467,7 @@ def _risky(text: str) -> bool:
         or "<<" in text
         or ("?" in text and _COMPLEX_KEY.search(text) is not None)
         or ("~" in text and _TILDE.search(text) is not None)
+        or _INF_NAN.search(text) is not None
         or _NODE_PROPERTY.search(text) is not None
     )
 

@@ -845,3 +845,72 @@ def export_deck(deck_arg: str, to: str, output: Any) -> None:
     except OSError as exc:
         raise PeerprepError(f"{output}: cannot write ({exc.strerror})") from None
     print(f"Wrote {output}")
+
+
+def import_file(source: Any, output: Any, deck_id: str | None, title: str | None, anki_deck: str | None, reverse: bool, with_progress: bool, force: bool) -> None:
+    """`peerprep import`: read everything and check it before writing anything."""
+    from . import ankipkg, catalog
+    from .errors import PeerprepError, UsageError
+
+    if not source.exists():
+        raise PeerprepError(f"{source}: no such file")
+    if source.is_dir():
+        raise PeerprepError(f"{source}: is a directory, not a file to import")
+    deck_id = deck_id or ankipkg.deck_slug(source.stem)
+    package = source.suffix.lower() in (".apkg", ".colpkg")
+    if with_progress and not package:
+        raise UsageError("--with-progress needs an Anki package (.apkg): text files carry no review history")
+    if package:
+        collection = ankipkg.read_package(source)
+        result = ankipkg.import_notes(collection, deck_id, anki_deck=anki_deck)
+    else:
+        collection = None
+        result = ankipkg.import_text(source, deck_id, reverse=reverse, title=title)
+    if not result.cards:
+        raise PeerprepError(f"{source}: no cards to import")
+    target = output or (config.user_decks_dir() / f"{deck_id}.yaml")
+    if target.exists() and not force:
+        raise PeerprepError(f"{target}: already exists (use --force to overwrite, or -o for another file)")
+    text = ankipkg.write_deck_yaml(deck_id, title or result.title, result.cards, source=source.name)
+    parsed = catalog.deckfile.parse_text(str(target), text)
+    if any(p.severity == "error" for p in parsed.problems):  # never write a deck peerprep cannot load
+        raise PeerprepError(f"{source}: the converted deck would not load ({parsed.problems[0].message})")
+    store = None
+    rows: list[Any] = []
+    states: dict[Any, Any] = {}
+    if with_progress:
+        store = open_store()
+        if store.states([deck_id]):
+            store.close()
+            raise PeerprepError(f'deck "{deck_id}" already has progress here; import its history only once (or use --deck-id)')
+        assert collection is not None
+        history = ankipkg.review_history(collection, [result])
+        rows, states = ankipkg.replay(history, settings(store), config.local_zone(), ankipkg.anki_suspended([result]))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        if store is not None:
+            store.close()
+        raise PeerprepError(f"{target}: cannot write ({exc.strerror})") from None
+    if store is not None:
+        try:
+            store.bulk_load(rows, states)
+        finally:
+            store.close()
+    items = sum(1 for card in result.cards for _ in catalog.deckfile.items_of_card(deck_id, card))
+    skipped = sum(result.skipped.values())
+    line = f"Wrote {len(result.cards)} cards ({items} study items) to {target}"
+    if skipped:
+        line += f"; skipped {skipped} note{'s' if skipped != 1 else ''} ({', '.join(f'{k} {v}' for k, v in result.skipped.items())})"
+    if result.suspended:
+        line += f"; {len(result.suspended)} suspended in Anki"
+    if with_progress:
+        line += f"; {len(rows)} reviews brought in"
+    print(line + ".")
+    for warning in result.warnings:
+        print(f"Note: {warning}")
+    if output is not None and target.parent != config.user_decks_dir():
+        print(f"Study it: peerprep study {target}")
