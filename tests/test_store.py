@@ -106,3 +106,25 @@ def test_backup_and_restore(tmp_path: Path) -> None:
 
 def test_sql_lives_only_in_the_store() -> None:
     assert store_mod.__name__ == "peerprep.store"
+
+
+def test_summaries_are_backfilled_and_kept_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    old = Store(path, migrate=False)
+    old.migrate(MIGRATIONS[:3])
+    review = '{"state": 2, "step": null, "s": 5.0, "d": 5.0, "due": null, "last": null, "reps": 3, "lapses": 0}'
+    for n, rating in enumerate((3, 1, 4)):
+        old.db.execute(
+            "INSERT INTO reviews (deck_id, item_key, ts, rating, mode, correct, state_before) VALUES ('d', 'k', ?, ?, 'study', ?, ?)",
+            (f"2026-03-0{n + 1}T10:00:00.000+00:00", rating, int(rating > 1), review),
+        )
+    old.db.execute("INSERT INTO cards (deck_id, item_key, state, due) VALUES ('d', 'k', 2, '2026-03-09T00:00:00.000+00:00')")
+    old.close()
+    s = Store(path)
+    assert s.retention("2026-03-01") == (2, 3)
+    assert s.most_missed() == [("d", "k", 1, 3)]
+    before = CardState(state=2, stability=5.0, difficulty=5.0, due=NOW, last_review=NOW - timedelta(days=5), reps=3)
+    rid = s.record("d", "k", NOW, "study", 1, before, before, day="2026-03-02", correct=False)
+    assert s.retention("2026-03-01") == (2, 4) and s.most_missed() == [("d", "k", 2, 4)]
+    s.undo(rid, before, "2026-03-02")
+    assert s.retention("2026-03-01") == (2, 3) and s.most_missed() == [("d", "k", 1, 3)]

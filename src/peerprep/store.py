@@ -97,7 +97,32 @@ def m003_exams(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_daily, m003_exams]
+def m004_summaries(db: sqlite3.Connection) -> None:
+    """Retention counts per day and miss counts per item, so stats never scan recent history.
+
+    Existing history is summarised once here (retention by UTC date for rows logged before)."""
+    db.execute("ALTER TABLE daily ADD COLUMN review_pass INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE daily ADD COLUMN review_total INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cards ADD COLUMN misses INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cards ADD COLUMN answers INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """CREATE TEMP TABLE _ret AS SELECT substr(ts, 1, 10) AS day, SUM(rating > 1) AS pass, COUNT(*) AS total
+           FROM reviews WHERE mode = 'study' AND rating IS NOT NULL AND json_extract(state_before, '$.state') = 2
+           GROUP BY substr(ts, 1, 10)"""
+    )
+    db.execute(
+        """INSERT INTO daily (day, mode, review_pass, review_total) SELECT day, 'study', pass, total FROM _ret WHERE true
+           ON CONFLICT (day, mode) DO UPDATE SET review_pass = excluded.review_pass, review_total = excluded.review_total"""
+    )
+    db.execute("DROP TABLE _ret")
+    db.execute(
+        """UPDATE cards SET (misses, answers) = (
+             SELECT COALESCE(SUM(r.correct = 0 OR r.rating = 1), 0), COUNT(*) FROM reviews r
+             WHERE r.deck_id = cards.deck_id AND r.item_key = cards.item_key)"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_daily, m003_exams, m004_summaries]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -341,11 +366,15 @@ class Store:
             )
             if after is not None:
                 self._put_state(deck_id, item_key, after)
+            missed = int(correct is False or rating == 1)
+            self.db.execute("UPDATE cards SET misses = misses + ?, answers = answers + 1 WHERE deck_id = ? AND item_key = ?", (missed, deck_id, item_key))
+            was_review = int(mode == "study" and rating is not None and before is not None and before.state == 2)
             self.db.execute(
-                """INSERT INTO daily (day, mode, reviews, correct, graded, new_items) VALUES (?, ?, 1, ?, ?, ?)
+                """INSERT INTO daily (day, mode, reviews, correct, graded, new_items, review_pass, review_total) VALUES (?, ?, 1, ?, ?, ?, ?, ?)
                    ON CONFLICT (day, mode) DO UPDATE SET reviews = reviews + 1, correct = correct + excluded.correct,
-                     graded = graded + excluded.graded, new_items = new_items + excluded.new_items""",
-                (day, mode, int(bool(correct)), int(correct is not None), int(before is None or before.state == 0)),
+                     graded = graded + excluded.graded, new_items = new_items + excluded.new_items,
+                     review_pass = review_pass + excluded.review_pass, review_total = review_total + excluded.review_total""",
+                (day, mode, int(bool(correct)), int(correct is not None), int(before is None or before.state == 0), was_review * int((rating or 0) > 1), was_review),
             )
             return int(cur.lastrowid or 0)
 
@@ -355,6 +384,7 @@ class Store:
         is updated to match. Used by imports and the benchmarks."""
         count = 0
         per_day: dict[tuple[str, str], list[int]] = {}
+        per_item: dict[tuple[str, str], list[int]] = {}
         with self.transaction():
             for row in rows:
                 *log, day = row
@@ -363,22 +393,31 @@ class Store:
                                             state_before, state_after, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     log,
                 )
-                agg = per_day.setdefault((str(day), str(log[5])), [0, 0, 0, 0])
+                agg = per_day.setdefault((str(day), str(log[5])), [0, 0, 0, 0, 0, 0])
                 agg[0] += 1
                 if log[7] is not None:
                     agg[1] += int(bool(log[7]))
                     agg[2] += 1
                 agg[3] += int(log[8] is None)
+                if log[5] == "study" and log[3] is not None and log[8] is not None and json.loads(str(log[8])).get("state") == 2:
+                    agg[4] += int(int(log[3]) > 1)  # type: ignore[call-overload]
+                    agg[5] += 1
+                item = per_item.setdefault((str(log[0]), str(log[1])), [0, 0])
+                item[0] += int(log[7] == 0 or log[3] == 1)
+                item[1] += 1
                 count += 1
-            for (day, mode), (n, c, g, new) in per_day.items():
+            for (day, mode), (n, c, g, new, rp, rt) in per_day.items():
                 self.db.execute(
-                    """INSERT INTO daily (day, mode, reviews, correct, graded, new_items) VALUES (?, ?, ?, ?, ?, ?)
+                    """INSERT INTO daily (day, mode, reviews, correct, graded, new_items, review_pass, review_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (day, mode) DO UPDATE SET reviews = reviews + excluded.reviews, correct = correct + excluded.correct,
-                         graded = graded + excluded.graded, new_items = new_items + excluded.new_items""",
-                    (day, mode, n, c, g, new),
+                         graded = graded + excluded.graded, new_items = new_items + excluded.new_items,
+                         review_pass = review_pass + excluded.review_pass, review_total = review_total + excluded.review_total""",
+                    (day, mode, n, c, g, new, rp, rt),
                 )
             for (deck_id, key), state in states.items():
                 self._put_state(deck_id, key, state)
+            for (deck_id, key), (misses, answers) in per_item.items():
+                self.db.execute("UPDATE cards SET misses = misses + ?, answers = answers + ? WHERE deck_id = ? AND item_key = ?", (misses, answers, deck_id, key))
         return count
 
     def undo(self, review_id: int, restore: CardState | None, day: str) -> None:
@@ -394,11 +433,18 @@ class Store:
                 else:
                     self._put_state(row["deck_id"], row["item_key"], restore)
             before = row["state_before"]
-            was_new = before is None or json.loads(before).get("state") == 0
+            before_state = None if before is None else json.loads(before).get("state")
+            was_new = before is None or before_state == 0
+            was_review = int(row["mode"] == "study" and row["rating"] is not None and before_state == 2)
             self.db.execute(
                 """UPDATE daily SET reviews = reviews - 1, correct = correct - ?, graded = graded - ?,
-                   new_items = new_items - ? WHERE day = ? AND mode = ?""",
-                (int(row["correct"] == 1), int(row["correct"] is not None), int(was_new), day, row["mode"]),
+                   new_items = new_items - ?, review_pass = review_pass - ?, review_total = review_total - ?
+                   WHERE day = ? AND mode = ?""",
+                (int(row["correct"] == 1), int(row["correct"] is not None), int(was_new), was_review * int((row["rating"] or 0) > 1), was_review, day, row["mode"]),
+            )
+            self.db.execute(
+                "UPDATE cards SET misses = MAX(0, misses - ?), answers = MAX(0, answers - 1) WHERE deck_id = ? AND item_key = ?",
+                (int(row["correct"] == 0 or row["rating"] == 1), row["deck_id"], row["item_key"]),
             )
 
     def reviews(self, deck_id: str | None = None, item_key: str | None = None, since: datetime | None = None) -> list[Review]:
@@ -457,23 +503,19 @@ class Store:
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
-    def retention(self, since: datetime) -> tuple[int, int]:
-        """(passed, total) study reviews of items that were in the review state, since a time."""
+    def retention(self, since_day: str) -> tuple[int, int]:
+        """(passed, total) study reviews of items that were in the review state, from a study day
+        on (from the per-day summary: no scan of the log)."""
         row = self.db.execute(
-            """SELECT COALESCE(SUM(rating > 1), 0), COUNT(*) FROM reviews
-               WHERE ts >= ? AND mode = 'study' AND rating IS NOT NULL
-                 AND json_extract(state_before, '$.state') = 2""",
-            (iso(since),),
+            "SELECT COALESCE(SUM(review_pass), 0), COALESCE(SUM(review_total), 0) FROM daily WHERE day >= ?", (since_day,)
         ).fetchone()
         return int(row[0]), int(row[1])
 
-    def most_missed(self, since: datetime, limit: int = 10) -> list[tuple[str, str, int, int]]:
-        """(deck_id, item_key, misses, answers) of the items most often missed since a time."""
+    def most_missed(self, limit: int = 10) -> list[tuple[str, str, int, int]]:
+        """(deck_id, item_key, misses, answers) of the items missed most often (all time)."""
         rows = self.db.execute(
-            """SELECT deck_id, item_key, SUM(correct = 0 OR rating = 1) AS misses, COUNT(*) FROM reviews
-               WHERE ts >= ? GROUP BY deck_id, item_key HAVING misses > 0
-               ORDER BY misses DESC, deck_id, item_key LIMIT ?""",
-            (iso(since), limit),
+            "SELECT deck_id, item_key, misses, answers FROM cards WHERE misses > 0 ORDER BY misses DESC, deck_id, item_key LIMIT ?",
+            (limit,),
         ).fetchall()
         return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 

@@ -202,12 +202,15 @@ def stats_figures(now: Any) -> Any:
         sett = settings(store)
         tz = config.local_zone()
         lean = store.lean_states()
+        from .scheduler import study_day
+
+        month_ago = (study_day(now, tz, sett.rollover_hour) - timedelta(days=29)).isoformat()
         figures = stats.compute(
             items,
             lean,  # type: ignore[arg-type]
             store.daily(),
-            store.most_missed(now - timedelta(days=30)),
-            store.retention(now - timedelta(days=30)),
+            store.most_missed(),
+            store.retention(month_ago),
             now,
             sett,
             tz,
@@ -292,7 +295,7 @@ def stats_screen(console: Console, st: Any) -> None:
     if st.leeches:
         console.print(safe(f"Leeches: {', '.join(st.leeches)}", "yellow"))
     if st.most_missed:
-        console.print(safe("Most missed (last 30 days)", "bold"))
+        console.print(safe("Most missed", "bold"))
         for uid, m, n in st.most_missed:
             console.print(safe(f"  {uid}: missed {m} of {n}"))
 
