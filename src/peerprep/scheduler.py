@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -88,8 +89,10 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text)
 
 
+@lru_cache(maxsize=1 << 16)
 def study_day(moment: datetime, tz: tzinfo | None, rollover_hour: int) -> date:
-    """The local study day a moment belongs to (days start at the rollover hour)."""
+    """The local study day a moment belongs to (days start at the rollover hour). Cached: figures
+    over many items ask about the same moments (now, day starts) again and again."""
     return (moment.astimezone(tz) - timedelta(hours=rollover_hour)).date()
 
 
