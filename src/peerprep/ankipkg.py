@@ -50,7 +50,7 @@ import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,7 +69,7 @@ COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")  #
 NEWEST_SCHEMA = 18  # Anki 2.1.50+ writes schema 18; anything newer is refused
 OLDEST_SCHEMA = 11
 NEWEST_PACKAGE = 3  # PackageMetadata.Version.LATEST
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_REVIEW_MS = 32_503_680_000_000  # 3000-01-01: later review times are damage, not history
 
 
@@ -479,12 +479,12 @@ def _decks_legacy(decks_json: str) -> dict[int, str]:
 # Text of notes
 
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_DROP = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.I | re.S)
-_BREAK = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*(?:div|p|li|tr|h[1-6]|blockquote|pre)\s*>", re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_DROP = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+_BREAK = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*(?:div|p|li|tr|h[1-6]|blockquote|pre)\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
-_IMG = re.compile(r"<\s*(?:img|audio|video|source)\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
+_IMG = re.compile(r"<\s*(?:img|audio|video|source)\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
 _BLANKS = re.compile(r"\n{3,}")
 
 
@@ -515,7 +515,7 @@ def media_refs(value: str) -> list[str]:
     return out
 
 
-_ANKI_CLOZE = re.compile(r"\{\{c(\d+)::((?:(?!\{\{|\}\}).)*?)\}\}", re.S)
+_ANKI_CLOZE = re.compile(r"\{\{c(\d+)::((?:(?!\{\{|\}\}).)*?)\}\}", re.DOTALL)
 
 
 def convert_cloze(text: str) -> tuple[str, list[int]]:
@@ -850,7 +850,7 @@ def _no_cards(path: str, result: ImportResult) -> ImportFileError:
 
 
 _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "colon": ":", "space": " "}
-_HEADER = re.compile(r"^#([a-z][a-z ]*):(.*)$", re.I)
+_HEADER = re.compile(r"^#([a-z][a-z ]*):(.*)$", re.IGNORECASE)
 _HEADER_KEYS = {
     "separator", "html", "tags", "columns", "notetype", "deck",
     "notetype column", "deck column", "tags column", "guid column", "match scope", "if matches",

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from . import planner
-from .planner import Plan
 from .errors import PeerprepError
 from .exam import Exam, Question, Result, is_correct
 from .model import Item
+from .planner import Plan
 from .scheduler import CardState, Settings, review, study_day
 from .session import rng_for
 from .store import Store

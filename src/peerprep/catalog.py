@@ -165,7 +165,7 @@ def _blueprint_problems(deck: Deck, parsed: deckfile.Parsed, blueprints: dict[st
 
     for card in deck.cards:
         if card.type == "scenario":
-            check(card.id, card.domain, card.task if card.domain else card.task)
+            check(card.id, card.domain, card.task)
             for sub in card.questions:
                 if sub.domain is not None or sub.task is not None:
                     check(f"{card.id}/{sub.id}", sub.domain or card.domain, sub.task)

@@ -12,7 +12,7 @@ from .errors import Problem
 from .model import Blueprint, Card, Deck
 from .text import normalise
 
-ABOVE = re.compile(r"\b(all|none|both|neither)\s+of\s+the\s+(above|options|answers|choices)\b", re.I)
+ABOVE = re.compile(r"\b(all|none|both|neither)\s+of\s+the\s+(above|options|answers|choices)\b", re.IGNORECASE)
 KEY_SHARE_LIMIT = 0.40
 KEY_MIN_ITEMS = 5
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from .errors import PeerprepError
@@ -40,14 +40,14 @@ def now() -> datetime:
     """The current time (UTC), or $PEERPREP_NOW (ISO-8601) when set."""
     env = os.environ.get("PEERPREP_NOW")
     if not env:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(env.replace("Z", "+00:00"))
     except ValueError:
         raise PeerprepError(f'PEERPREP_NOW="{env}" is not an ISO-8601 time (e.g. 2026-11-25T09:00:00+00:00)') from None
     if value.tzinfo is None:
         value = value.astimezone()  # a naive time means local time
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def local_zone() -> tzinfo | None:

@@ -5,6 +5,7 @@ Imported only when a file must really be parsed (a cache hit never needs PyYAML)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -13,8 +14,21 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import yamlload
 from .decks import (
-    ALL_CARD_FIELDS, BLUEPRINT_FIELDS, CARD_ID, CHOICE_FIELDS, CLOZE, COMMON_FIELDS, DECK_FIELDS, DECK_SLUG,
-    DOMAIN_FIELDS, EXAM_FIELDS, FORMAT_VERSION, TASK_FIELDS, TYPE_FIELDS, Parsed, did_you_mean,
+    ALL_CARD_FIELDS,
+    BLUEPRINT_FIELDS,
+    CARD_ID,
+    CHOICE_FIELDS,
+    CLOZE,
+    COMMON_FIELDS,
+    DECK_FIELDS,
+    DECK_SLUG,
+    DOMAIN_FIELDS,
+    EXAM_FIELDS,
+    FORMAT_VERSION,
+    TASK_FIELDS,
+    TYPE_FIELDS,
+    Parsed,
+    did_you_mean,
 )
 from .errors import Problem
 from .model import CARD_TYPES, SUB_TYPES, Blueprint, Card, Choice, Deck, Domain, Task
@@ -111,7 +125,7 @@ class _Reader:
             except ValueError:
                 pass
             else:
-                if value >= 0 and value == value and value != float("inf"):
+                if value >= 0 and math.isfinite(value):
                     return float(value)
         kind = "a whole number" if integer else "a number"
         self.error(node, "wrong-type", f'"{name}" in {what} must be {kind} (0 or more), not {_describe(node)}')
@@ -451,7 +465,7 @@ _NODE_PROPERTY = re.compile(r"[\s\[{,][&*!]\S")  # an anchor, alias or tag where
 _COMPLEX_KEY = re.compile(r"\n *\? ")
 _TILDE = re.compile(r"[:-] +~ *(?:\n|$)")
 # rapidyaml rewrites plain inf/nan spellings (`inf` -> `.inf`): leave such files to PyYAML.
-_INF_NAN = re.compile(r"[:\-\[,] *[-+]?\.?(?:inf|infinity|nan) *(?:[\n,\]}#]|$)", re.I)
+_INF_NAN = re.compile(r"[:\-\[,] *[-+]?\.?(?:inf|infinity|nan) *(?:[\n,\]}#]|$)", re.IGNORECASE)
 
 
 def _risky(text: str) -> bool:
@@ -573,7 +587,7 @@ def _card_count_lines(root: Node, text: str) -> list[int] | None:
     return None
 
 
-_CARD_START = re.compile(r"^cards:[ \t]*(?:#.*)?$", re.M)
+_CARD_START = re.compile(r"^cards:[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 def card_lines(text: str, count: int) -> list[int] | None:
@@ -581,18 +595,18 @@ def card_lines(text: str, count: int) -> list[int] | None:
     m = _CARD_START.search(text)
     if m is None:
         return None
-    first = re.compile(r"^( *)- ", re.M).search(text, m.end())
+    first = re.compile(r"^( *)- ", re.MULTILINE).search(text, m.end())
     if first is None:
         return None
     if any(ln.strip() and not ln.lstrip().startswith("#") for ln in text[m.end() : first.start()].split("\n")):
         return None  # something other than blank or comment lines between `cards:` and the first item
     indent = len(first.group(1))
-    stop = re.compile(rf"^(?! {{{indent}}})(?![ ]*(?:#|$))", re.M).search(text, first.start())
+    stop = re.compile(rf"^(?! {{{indent}}})(?![ ]*(?:#|$))", re.MULTILINE).search(text, first.start())
     end = stop.start() if stop else len(text)
     starts: list[int] = []
     line = text.count("\n", 0, first.start()) + 1
     pos = first.start()
-    for item in re.compile(rf"^ {{{indent}}}- ", re.M).finditer(text, first.start(), end):
+    for item in re.compile(rf"^ {{{indent}}}- ", re.MULTILINE).finditer(text, first.start(), end):
         line += text.count("\n", pos, item.start())
         pos = item.start()
         starts.append(line)

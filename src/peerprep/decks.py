@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import DeckError, PeerprepError, Problem
-from .model import CARD_TYPES, SUB_TYPES, Blueprint, Card, Choice, Deck, Domain, Item, Task
+from .model import Blueprint, Card, Choice, Deck, Domain, Item, Task
 
 FORMAT_VERSION = 1
 MAX_BYTES = 20 * 1024 * 1024
 DECK_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CARD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-CLOZE = re.compile(r"\{\{(.+?)\}\}", re.S)
+CLOZE = re.compile(r"\{\{(.+?)\}\}", re.DOTALL)
 YAML_SUFFIXES = (".yaml", ".yml")
 
 COMMON_FIELDS = ("id", "type", "domain", "task", "tags", "explanation", "source")
@@ -112,7 +112,7 @@ CACHE_FORMAT = 2
 
 def _shape() -> str:
     """The field layout of everything cached: any change to the model invalidates old entries."""
-    from .model import Blueprint, Card, Choice, Deck, Domain, Task
+    from .model import Blueprint, Card, Deck
 
     return ",".join(",".join(cls.__dataclass_fields__) for cls in (Parsed, FileIndex, Deck, Card, Choice, Blueprint, Domain, Task))
 

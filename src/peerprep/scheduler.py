@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # py-fsrs is imported when first needed: `due` and `stats` never need it
@@ -79,7 +78,7 @@ def iso(dt: datetime | None) -> str | None:
     """UTC ISO-8601 text with milliseconds (sorts correctly as text)."""
     if dt is None:
         return None
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def parse_iso(text: str | None) -> datetime | None:
@@ -100,7 +99,7 @@ def day_start(day: date, tz: tzinfo | None, rollover_hour: int) -> datetime:
     """When a study day begins, in UTC."""
     naive = datetime.combine(day, time(rollover_hour))
     local = naive.astimezone() if tz is None else naive.replace(tzinfo=tz)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def _fsrs(settings: Settings) -> Scheduler:
@@ -182,7 +181,7 @@ def review(
         raise ValueError(f"rating must be 1-4, not {rating}")
     from fsrs import Rating
 
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     sched = scheduler_for(settings)
     before = _to_fsrs(state, now, tz, settings.rollover_hour)
     after, _log = sched.review_card(before, Rating(rating), review_datetime=now)

@@ -318,4 +318,4 @@ def show_summary(console: Console, summary: Summary, now: object) -> None:
         console.print(safe("  Nothing scheduled yet."))
 
 
-__all__ = ["run", "show_summary", "show_item", "ask_objective", "show_feedback", "cloze_parts"]
+__all__ = ["ask_objective", "cloze_parts", "run", "show_feedback", "show_item", "show_summary"]

@@ -84,9 +84,8 @@ class KeyInput:
             sys.stdout.flush()
         if ch == "\x03":
             raise KeyboardInterrupt
-        if ch in ("\x04", ""):
-            if ch == "\x04":
-                raise EndOfInput
+        if ch == "\x04":
+            raise EndOfInput
         return ch
 
     def line(self, prompt: str) -> str:

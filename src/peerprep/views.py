@@ -810,7 +810,7 @@ def optimize_command(as_json: bool) -> None:
         print(json.dumps(data, indent=2))
         return
     print(f"Reviews evaluated: {report.reviews}")
-    print(f"              log loss   RMSE(bins)")
+    print("              log loss   RMSE(bins)")
     print(f"default       {report.log_loss_default:8.4f}   {report.rmse_bins_default:8.4f}")
     print(f"fitted        {report.log_loss_fitted:8.4f}   {report.rmse_bins_fitted:8.4f}")
     if report.adopted:

@@ -37,7 +37,7 @@ _KIND_TAG = {ScalarNode: STR_TAG, SequenceNode: SEQ_TAG, MappingNode: MAP_TAG}
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     """Composer whose resolver is a constant: types are decided by the schema, not by YAML 1.1."""
 
-    def resolve(self, kind: type, value: object, implicit: object) -> str:  # noqa: ARG002
+    def resolve(self, kind: type, value: object, implicit: object) -> str:
         return _KIND_TAG[kind]
 
 
@@ -124,9 +124,7 @@ def compose(path: str, text: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        if "\t" in text and "\\t" in message.replace("'\\t'", "\\t"):
-            message += " (tabs are not allowed for indentation; use spaces)"
-        elif "found character '\\t'" in message:
+        if "\t" in text and "\\t" in message.replace("'\\t'", "\\t") or "found character '\\t'" in message:
             message += " (tabs are not allowed for indentation; use spaces)"
         if "composer" in type(exc).__module__ and "document" in message and "single" in message:
             message = "more than one YAML document in the file (`---`); a deck is one document"
