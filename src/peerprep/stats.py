@@ -35,7 +35,7 @@ def due_summary(
     and by the end of the study day."""
     today = study_day(now, tz, settings.rollover_hour)
     day_end = day_start(today + timedelta(days=1), tz, settings.rollover_hour)
-    new_quota = max(0, settings.new_per_day - new_done_today)
+    new_quota = max(0, settings.new_per_day - new_done_today)  # each deck shows what today's limit allows from it
     out: dict[str, DeckDue] = defaultdict(DeckDue)
     new_parents: set[str] = set()
     for item in items:
@@ -47,10 +47,9 @@ def due_summary(
             continue
         if s is None or s.state == NEW:
             parent = f"{item.deck_id}:{item.parent}"
-            if new_quota > 0 and parent not in new_parents:
+            if d.new < new_quota and parent not in new_parents:
                 new_parents.add(parent)
                 d.new += 1
-                new_quota -= 1
             continue
         if s.buried_until and s.buried_until > now:
             continue
@@ -161,7 +160,7 @@ def due_from_index(
     new_quota: int,
 ) -> dict[str, DeckDue]:
     """The same figures as `due_summary`, from the deck index and SQL aggregates (no item states
-    are built): new items within the daily quota, one per sibling group, in deck order."""
+    are built): new items each deck can offer within today's limit, one per sibling group."""
     out: dict[str, DeckDue] = {}
     seen: dict[tuple[str, str], tuple[int, int, str | None]] = {(d, k): (st, sus, bur) for d, k, st, sus, bur in flags}
     parents: set[tuple[str, str]] = set()
@@ -177,10 +176,9 @@ def due_from_index(
                     continue
                 if state != NEW or (buried is not None and buried > now_iso):
                     continue
-            if new_quota > 0 and (deck_id, parent) not in parents:
+            if d.new < new_quota and (deck_id, parent) not in parents:
                 parents.add((deck_id, parent))
                 d.new += 1
-                new_quota -= 1
     for deck_id, state, due_now, due_today in aggregates:
         if deck_id not in out:
             continue

@@ -80,7 +80,8 @@ class KeyInput:
         finally:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, old)
         if prompt or tick:
-            sys.stdout.write("\n")
+            shown = {" ": "space", "\r": "enter", "\n": "enter"}.get(ch, ch if ch.isprintable() else "")
+            sys.stdout.write(f"{shown}\n")
             sys.stdout.flush()
         if ch == "\x03":
             raise KeyboardInterrupt

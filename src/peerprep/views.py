@@ -146,7 +146,8 @@ def due_report(args: Iterable[str], now: Any) -> dict[str, Any]:
         today = study_day(now, tz, sett.rollover_hour)
         new_done, _ = store.today_counts(today.isoformat())
         day_end = day_start(today + timedelta(days=1), tz, sett.rollover_hour)
-        per_deck = stats.due_from_index(selected, store.due_aggregates(now, day_end), store.key_flags(), iso(now) or "", max(0, sett.new_per_day - new_done))
+        quota = max(0, sett.new_per_day - new_done)
+        per_deck = stats.due_from_index(selected, store.due_aggregates(now, day_end), store.key_flags(), iso(now) or "", quota)
         nxt = store.next_due()
     finally:
         store.close()
@@ -155,7 +156,8 @@ def due_report(args: Iterable[str], now: Any) -> dict[str, Any]:
         for d, v in per_deck.items()
     }
     total = {k: sum(int(v[k]) for v in decks.values()) for k in ("new", "learning", "review", "learning_today", "review_today")}
-    return {**total, "now": now.isoformat(), "next_due": nxt.isoformat() if nxt else None, "decks": decks}
+    total["new"] = min(total["new"], quota)  # the daily limit is shared by all decks
+    return {**total, "new_limit_left": quota, "now": now.isoformat(), "next_due": nxt.isoformat() if nxt else None, "decks": decks}
 
 
 def index_items(deck: Deck) -> tuple[tuple[str, str, str | None, str, int], ...]:
@@ -169,12 +171,12 @@ def due_table(report: dict[str, Any]) -> None:
     """The `peerprep due` table, as plain aligned text (quick to print)."""
     from .text import clean
 
-    rows = [(deck_id, v["new"], v["learning"], v["review"], v["review_today"], v["items"]) for deck_id, v in report["decks"].items()]
-    rows.append(("total", report["new"], report["learning"], report["review"], report["review_today"], ""))
+    rows = [(deck_id, v["new"], v["learning"], v["review"], v["review_today"] + v["learning_today"], v["items"]) for deck_id, v in report["decks"].items()]
+    rows.append(("total", report["new"], report["learning"], report["review"], report["review_today"] + report["learning_today"], ""))
     width = max(len(r[0]) for r in rows + [("deck",)])
-    lines = [f"{'deck':<{width}}  {'new':>5}  {'learning':>8}  {'review':>6}  {'today':>6}  {'items':>6}"]
+    lines = [f"{'deck':<{width}}  {'new':>5}  {'learning':>8}  {'review':>6}  {'due today':>11}  {'items':>6}"]
     for r in rows:
-        lines.append(f"{clean(str(r[0])):<{width}}  {r[1]:>5}  {r[2]:>8}  {r[3]:>6}  {r[4]:>6}  {r[5]!s:>6}")
+        lines.append(f"{clean(str(r[0])):<{width}}  {r[1]:>5}  {r[2]:>8}  {r[3]:>6}  {r[4]:>11}  {r[5]!s:>6}")
     if report["new"] + report["learning"] + report["review"]:
         lines.append("Next: peerprep study")
     else:
