@@ -142,3 +142,11 @@ def test_cram_leaves_the_schedule_alone() -> None:
 def test_bad_mode() -> None:
     with pytest.raises(ValueError):
         _session(Store(":memory:"), Clock(NOW), mode="exam")
+
+
+def test_new_items_of_several_decks_are_interleaved() -> None:
+    other = decks.parse_text("o.yaml", DECK.replace("id: s\n", "id: o\n", 1))
+    assert other.deck is not None
+    items = _items() + list(decks.items_of(other.deck))
+    s = Session(Store(":memory:"), items, Clock(NOW), Settings(fuzz=False, new_per_day=4), timezone.utc)
+    assert [(i.deck_id, i.key) for i in s.new] == [("s", "b1"), ("o", "b1"), ("s", "r1"), ("o", "r1")]

@@ -148,7 +148,7 @@ class Session:
                 continue
             taken.add(parent)
             self.reviews.append(item)
-        candidates = items
+        candidates = _round_robin(items)  # several decks: take new items from each in turn
         if self.plan is not None:
             mastery = {d: v["mastery"] for d, v in _domain_mastery(items, self.states, now, self.settings, self.tz).items()}
             candidates = planner.order_new(items, self.blueprint, mastery)
@@ -332,3 +332,19 @@ def _domain_mastery(items: list[Item], states: dict[str, CardState], now: dateti
         r = retrievability(s, now, settings, tz) if s is not None else 0.0
         sums.setdefault(item.domain or "", []).append(r)
     return {d: {"mastery": sum(v) / len(v)} for d, v in sums.items()}
+
+
+def _round_robin(items: list[Item]) -> list[Item]:
+    """Items of several decks interleaved deck by deck (each deck keeps its own order)."""
+    by_deck: dict[str, list[Item]] = {}
+    for item in items:
+        by_deck.setdefault(item.deck_id, []).append(item)
+    if len(by_deck) < 2:
+        return items
+    out: list[Item] = []
+    queues = [list(reversed(v)) for v in by_deck.values()]
+    while queues:
+        for q in queues:
+            out.append(q.pop())
+        queues = [q for q in queues if q]
+    return out

@@ -156,14 +156,14 @@ def ask_objective(console: Console, inp: Input, item: Item) -> Response:
         if item.kind in ("mcq", "multi"):
             chosen = grading.parse_letters(text, len(card.choices))
             if chosen is None or (item.kind == "mcq" and len(chosen) != 1):
-                _hint(console, f"Type {'one letter' if item.kind == 'mcq' else 'one or more letters'} from {grading.letters(len(card.choices))}, or :undo, :suspend, :quit.")
+                _hint(console, f"Type {'one letter' if item.kind == 'mcq' else 'one or more letters'} from {grading.letters(len(card.choices))}, or {_cmds(inp)}.")
                 continue
             grade = grading.grade_choices(card, chosen)
             show_feedback(console, item, grade, chosen)
         elif item.kind == "truefalse":
             truth = grading.parse_truth(text)
             if truth is None:
-                _hint(console, "Type t or f, or :undo, :suspend, :quit.")
+                _hint(console, f"Type t or f, or {_cmds(inp)}.")
                 continue
             grade = grading.grade_truth(card, truth)
             show_feedback(console, item, grade)
@@ -174,6 +174,10 @@ def ask_objective(console: Console, inp: Input, item: Item) -> Response:
             grade = grading.grade_typed(card, text)
             show_feedback(console, item, grade)
         return Response(rating=3 if grade.correct else 1, correct=grade.correct, given=grade.given)
+
+
+def _cmds(inp: Input) -> str:
+    return "z undo, @ suspend, q quit" if inp.interactive else ":undo, :suspend, :quit"
 
 
 def _hint(console: Console, text: str) -> None:
