@@ -113,7 +113,8 @@ def main() -> None:
     subprocess.run([*exe, "check", str(deck)], env=env, capture_output=True)  # warm the deck cache
     times: dict[str, list[float]] = {k: [] for k in commands}
     for run in range(args.runs):
-        fresh_deck.write_text(generate.deck_text(args.cards, seed=100 + run, deck_id="fresh"))
+        # A deck no cache has seen: a new seed every round of every invocation.
+        fresh_deck.write_text(generate.deck_text(args.cards, seed=random.SystemRandom().randrange(1 << 30), deck_id="fresh"))
         for name, (cmd, stdin) in commands.items():  # interleaved: every command once per round
             times[name].append(_timed(cmd, env, stdin, name))
     f = statistics.median(times["python -c pass (F)"])

@@ -79,13 +79,18 @@ class _Reader:
             return False
         return True
 
-    def text(self, fields: dict[str, tuple[Node, Node]], name: str, what: str, required: bool, anchor: Node) -> str | None:
+    def _value(self, fields: dict[str, tuple[Node, Node]], name: str, what: str, required: bool, anchor: Node) -> Node | None:
+        """The value node of a field; None (with the problem reported) when missing or tagged."""
         if name not in fields:
             if required:
                 self.error(anchor, "missing-field", f'{what} is missing required field "{name}"')
             return None
         node = fields[name][1]
-        if not self._tag(node):
+        return node if self._tag(node) else None
+
+    def text(self, fields: dict[str, tuple[Node, Node]], name: str, what: str, required: bool, anchor: Node) -> str | None:
+        node = self._value(fields, name, what, required, anchor)
+        if node is None:
             return None
         if not isinstance(node, ScalarNode):
             self.error(node, "wrong-type", f'"{name}" in {what} must be text, not {_kind(node)}')
@@ -99,12 +104,8 @@ class _Reader:
         return str(value)
 
     def boolean(self, fields: dict[str, tuple[Node, Node]], name: str, what: str, required: bool, anchor: Node) -> bool | None:
-        if name not in fields:
-            if required:
-                self.error(anchor, "missing-field", f'{what} is missing required field "{name}"')
-            return None
-        node = fields[name][1]
-        if not self._tag(node):
+        node = self._value(fields, name, what, required, anchor)
+        if node is None:
             return None
         if isinstance(node, ScalarNode) and not node.style and node.value in ("true", "True", "TRUE", "false", "False", "FALSE"):
             return node.value.lower() == "true"
@@ -112,12 +113,8 @@ class _Reader:
         return None
 
     def number(self, fields: dict[str, tuple[Node, Node]], name: str, what: str, required: bool, anchor: Node, integer: bool = False) -> float | None:
-        if name not in fields:
-            if required:
-                self.error(anchor, "missing-field", f'{what} is missing required field "{name}"')
-            return None
-        node = fields[name][1]
-        if not self._tag(node):
+        node = self._value(fields, name, what, required, anchor)
+        if node is None:
             return None
         if isinstance(node, ScalarNode) and not node.style:
             try:
@@ -132,12 +129,8 @@ class _Reader:
         return None
 
     def sequence(self, fields: dict[str, tuple[Node, Node]], name: str, what: str, required: bool, anchor: Node) -> list[Node] | None:
-        if name not in fields:
-            if required:
-                self.error(anchor, "missing-field", f'{what} is missing required field "{name}"')
-            return None
-        node = fields[name][1]
-        if not self._tag(node):
+        node = self._value(fields, name, what, required, anchor)
+        if node is None:
             return None
         if not isinstance(node, SequenceNode):
             self.error(node, "wrong-type", f'"{name}" in {what} must be a list, not {_kind(node)}')

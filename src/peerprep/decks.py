@@ -136,35 +136,56 @@ def read_file(path: Path, bundled: bool = False, cache_dir: Path | None = None, 
     return _read_uncached(path, bundled, fast)
 
 
-def _read_cached(path: Path, bundled: bool, cache_dir: Path, fast: bool) -> Parsed:
-    import hashlib
+def _cache_get(entry: Path, digest: bytes) -> object | None:
+    """The object cached in `entry` for content `digest`, or None (missing, stale or damaged)."""
     import pickle
 
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return _read_uncached(path, bundled, fast)
-    digest = hashlib.blake2b(data, digest_size=20).digest()
-    entry = _cache_file(cache_dir, name)
     try:
         with open(entry, "rb") as fh:
-            if fh.read(20) == digest:
-                cached = pickle.load(fh)
-                if isinstance(cached, Parsed) and cached.path == name and (fast or not cached.fast):
-                    return cached
+            if fh.read(len(digest)) == digest:
+                return pickle.load(fh)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         pass  # a missing or damaged cache entry is simply rebuilt
-    parsed = _parse_bytes(name, data, bundled, fast)
+    return None
+
+
+def _cache_put(entry: Path, digest: bytes, value: object) -> None:
+    """Keep `value` for content `digest` (atomically; a read-only data dir just means no cache)."""
+    import pickle
+
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
             fh.write(digest)
-            pickle.dump(parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, entry)
     except OSError:
-        pass  # caching is an optimisation; a read-only data dir must not break loading
+        pass
+
+
+def _content_digest(path: Path) -> tuple[bytes, bytes] | None:
+    import hashlib
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data, hashlib.blake2b(data, digest_size=20).digest()
+
+
+def _read_cached(path: Path, bundled: bool, cache_dir: Path, fast: bool) -> Parsed:
+    name = str(path)
+    content = _content_digest(path)
+    if content is None:
+        return _read_uncached(path, bundled, fast)
+    data, digest = content
+    entry = _cache_file(cache_dir, name)
+    cached = _cache_get(entry, digest)
+    if isinstance(cached, Parsed) and cached.path == name and (fast or not cached.fast):
+        return cached
+    parsed = _parse_bytes(name, data, bundled, fast)
+    _cache_put(entry, digest, parsed)
     return parsed
 
 
@@ -225,36 +246,16 @@ def index_of(parsed: Parsed) -> FileIndex:
 
 def read_index(path: Path, bundled: bool, cache_dir: Path | None) -> FileIndex:
     """The FileIndex of a file, from its own small cache entry when the content is unchanged."""
-    import hashlib
-    import pickle
-
-    if cache_dir is None:
+    content = _content_digest(path) if cache_dir is not None else None
+    if cache_dir is None or content is None:
         return index_of(read_file(path, bundled))
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return index_of(read_file(path, bundled))
-    digest = hashlib.blake2b(data, digest_size=20).digest()
     entry = _cache_file(cache_dir, name).with_suffix(".index")
-    try:
-        with open(entry, "rb") as fh:
-            if fh.read(20) == digest:
-                cached = pickle.load(fh)
-                if isinstance(cached, FileIndex) and cached.path == name:
-                    return cached
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-        pass
+    cached = _cache_get(entry, content[1])
+    if isinstance(cached, FileIndex) and cached.path == name:
+        return cached
     index = index_of(read_file(path, bundled, cache_dir))
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(digest)
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
-    except OSError:
-        pass
+    _cache_put(entry, content[1], index)
     return index
 
 

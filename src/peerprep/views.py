@@ -440,6 +440,21 @@ def exam_history(as_json: bool) -> None:
     examview.history_table(render.out(), table)
 
 
+def _submitted_attempt(attempt_id: int) -> Any:
+    """A saved attempt that was submitted, or a clear error."""
+    from . import attempts
+    from .errors import PeerprepError
+
+    store = open_store()
+    try:
+        attempt = attempts.get(store, attempt_id)
+    finally:
+        store.close()
+    if attempt.result is None:
+        raise PeerprepError(f"exam attempt {attempt_id} was never submitted")
+    return attempt
+
+
 def _attempt_questions(attempt: Any) -> tuple[Any, list[Any], Any]:
     from . import exam as exams
 
@@ -451,17 +466,10 @@ def _attempt_questions(attempt: Any) -> tuple[Any, list[Any], Any]:
 
 def exam_review(attempt_id: int) -> None:
     """`peerprep exam review ID`."""
-    from . import attempts, examview, render
-    from .errors import PeerprepError
+    from . import examview, render
     from .exam import Result
 
-    store = open_store()
-    try:
-        attempt = attempts.get(store, attempt_id)
-    finally:
-        store.close()
-    if attempt.result is None:
-        raise PeerprepError(f"exam attempt {attempt_id} was never submitted")
+    attempt = _submitted_attempt(attempt_id)
     _cat, questions, blueprint = _attempt_questions(attempt)
     r = attempt.result
     index = {(q.item.deck_id, q.item.key): q for q in questions}
@@ -499,17 +507,10 @@ def exam_retake(attempt_id: int, missed: bool, tutor: bool, seed: int | None) ->
 
 def exam_export(attempt_id: int, output: Any) -> None:
     """`peerprep exam export ID -o FILE.csv`."""
-    from . import attempts
     from . import exam as exams
     from .errors import PeerprepError
 
-    store = open_store()
-    try:
-        attempt = attempts.get(store, attempt_id)
-    finally:
-        store.close()
-    if attempt.result is None:
-        raise PeerprepError(f"exam attempt {attempt_id} was never submitted")
+    attempt = _submitted_attempt(attempt_id)
     text = exams.write_csv(exams.export_rows(attempt.id, attempt.result))
     try:
         output.write_text(text, encoding="utf-8")
