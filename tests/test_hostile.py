@@ -110,15 +110,37 @@ DECK_COMMANDS = [("check",), ("study",), ("decks",), ("due",), ("quiz",), ("exam
 
 @pytest.mark.parametrize("command", DECK_COMMANDS, ids=[c[0] for c in DECK_COMMANDS])
 @pytest.mark.parametrize("kind", ["missing", "directory", "unreadable", "empty", "wrongtype"])
-def test_sweep_bad_deck_paths(tmp_path: Path, command: tuple[str, ...], kind: str) -> None:
-    if kind == "unreadable" and os.geteuid() == 0:
-        pytest.skip("root can read any file")
+def test_sweep_bad_deck_paths(tmp_path: Path, command: tuple[str, ...], kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _bad_inputs(tmp_path)[kind]
+    if kind == "unreadable" and os.geteuid() == 0:
+        # Root reads any file, so make reading this one fail the way it would for a user.
+        _in_process_unreadable(path, command, monkeypatch)
+        return
     result = _run(*command, str(path))
     assert result.returncode == 1, (kind, result.stdout[-300:], result.stderr)
     assert "Traceback" not in result.stderr
     if command != ("check",):
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+def _in_process_unreadable(path: Path, command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from peerprep.cli import app
+
+    real = Path.read_bytes
+
+    def deny(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setenv("PEERPREP_NO_CACHE", "1")
+    result = CliRunner().invoke(app, [*command, str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Permission denied" in result.output or "unreadable" in result.output
+    assert "Traceback" not in result.output
 
 
 SWEEP = [
