@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import Any, cast
 
 from . import planner
 from .errors import PeerprepError
@@ -97,7 +98,7 @@ def missed_items(attempt: Attempt, items: list[Item]) -> list[Item]:
         raise PeerprepError(f"exam attempt {attempt.id} was never submitted")
     index = {(i.deck_id, i.key): i for i in items}
     out = []
-    for it in attempt.result["items"]:  # type: ignore[union-attr]
+    for it in cast(list[dict[str, Any]], attempt.result["items"]):
         if not it["correct"] and (it["deck"], it["item"]) in index:
             out.append(index[(it["deck"], it["item"])])
     if not out:

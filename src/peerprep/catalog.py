@@ -209,8 +209,8 @@ def load_index(extra_dirs: Iterable[Path] = (), cache_dir: Path | None = None) -
     decks = [f for f in files if f.deck_id and not (f.bundled and f.deck_id in user_ids)]
     if len({d.deck_id for d in decks}) != len(decks) or any(d.blueprint_id and d.blueprint_id not in blueprints for d in decks):
         return None
-    for d in decks:  # a domain the blueprint does not know is an error the full load reports
-        known = {dom.id for dom in blueprints[d.blueprint_id].domains} if d.blueprint_id else set()
-        if any(item[2] is not None and item[2] not in known for item in d.items):
+    for deck in decks:  # a domain the blueprint does not know is an error the full load reports
+        known = {dom.id for dom in blueprints[deck.blueprint_id].domains} if deck.blueprint_id else set()
+        if any(item[2] is not None and item[2] not in known for item in deck.items):
             return None
     return Index(decks, blueprints)

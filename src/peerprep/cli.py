@@ -43,7 +43,7 @@ def _boundary(func: F) -> F:
 class _App(typer.Typer):
     """A Typer whose every command goes through the error boundary."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         register = super().command(*args, **kwargs)
 
         def decorator(func: F) -> F:

@@ -108,7 +108,7 @@ class _Reader:
         if node is None:
             return None
         if isinstance(node, ScalarNode) and not node.style and node.value in ("true", "True", "TRUE", "false", "False", "FALSE"):
-            return node.value.lower() == "true"
+            return bool(node.value.lower() == "true")
         self.error(node, "wrong-type", f'"{name}" in {what} must be true or false, not {_describe(node)}')
         return None
 
@@ -207,15 +207,15 @@ def _read_card(r: _Reader, node: Node, where_: str, sub: bool, seen: dict[str, N
         if isinstance(type_node, ScalarNode) and type_node.value in (SUB_TYPES if sub else CARD_TYPES):
             type_name = type_node.value
         else:
-            allowed = SUB_TYPES if sub else CARD_TYPES
+            kinds = SUB_TYPES if sub else CARD_TYPES
             got = type_node.value if isinstance(type_node, ScalarNode) else ""
-            r.error(type_node, "wrong-type", f'"type" of {where_} must be one of {", ".join(allowed)}, not {_describe(type_node)}{did_you_mean(got, allowed)}')
+            r.error(type_node, "wrong-type", f'"type" of {where_} must be one of {", ".join(kinds)}, not {_describe(type_node)}{did_you_mean(got, kinds)}')
             return None
     elif sub:
         r.error(node, "missing-field", f'{where_} is missing required field "type" ({", ".join(SUB_TYPES)})')
         return None
     required, optional = TYPE_FIELDS[type_name]
-    allowed = COMMON_FIELDS + required + optional
+    allowed: tuple[str, ...] = COMMON_FIELDS + required + optional
     for key, value in node.value:
         if isinstance(key, ScalarNode) and key.value == "id" and isinstance(value, ScalarNode) and value.value.strip():
             where_ = f'{"sub-item" if sub else "card"} "{_short(value.value)}"'
@@ -551,7 +551,7 @@ def fast_root(text: str) -> Node | None:
     if not text.strip() or _risky(text):
         return None
     try:
-        import ryml  # type: ignore[import-not-found]
+        import ryml  # type: ignore[import-untyped]
     except ImportError:
         return None
     import json
@@ -678,9 +678,9 @@ def _fast_card(d: object, sub: bool, line: int) -> Card:
     kind = d.get("type", _Reject if sub else "basic")
     if kind is _Reject or kind not in (SUB_TYPES if sub else CARD_TYPES):
         raise _Reject
-    if not d.keys() <= _FIELDS[kind]:  # type: ignore[index]
+    if not d.keys() <= _FIELDS[kind]:
         raise _Reject
-    required, _opt = TYPE_FIELDS[kind]  # type: ignore[index]
+    required, _opt = TYPE_FIELDS[kind]
     for name in required:
         if name not in d:
             raise _Reject

@@ -143,7 +143,8 @@ def _cache_get(entry: Path, digest: bytes) -> object | None:
     try:
         with open(entry, "rb") as fh:
             if fh.read(len(digest)) == digest:
-                return pickle.load(fh)
+                value: object = pickle.load(fh)
+                return value
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         pass  # a missing or damaged cache entry is simply rebuilt
     return None

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from . import grading
 from .errors import PeerprepError
@@ -366,7 +367,7 @@ def rebuild(spec: dict[str, object], items: list[Item]) -> list[Question]:
     """Questions of a saved attempt, from the current decks (items no longer present are skipped)."""
     index = {(i.deck_id, i.key): i for i in items}
     out: list[Question] = []
-    for q in spec.get("questions", []):  # type: ignore[union-attr]
+    for q in cast(list[dict[str, Any]], spec.get("questions", [])):
         item = index.get((q["deck"], q["item"]))
         if item is None:
             continue
@@ -382,7 +383,7 @@ def rebuild(spec: dict[str, object], items: list[Item]) -> list[Question]:
 def export_rows(attempt_id: int, result: dict[str, object]) -> list[dict[str, str]]:
     """An attempt as rows of the documented CSV format (EXPORT_COLUMNS)."""
     rows = []
-    for it in result["items"]:  # type: ignore[union-attr]
+    for it in cast(list[dict[str, Any]], result["items"]):
         rows.append(
             {
                 "attempt": str(attempt_id),

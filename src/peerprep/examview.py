@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,7 @@ from .terminal import EndOfInput, Input
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .model import Blueprint
+    from .model import Blueprint, Item
 
 Clock = Callable[[], datetime]
 OnAnswer = Callable[[int], None]
@@ -261,7 +261,7 @@ def run_exam_command(
     tutor: bool,
     schedule: bool,
     as_json: bool,
-    items_override: list[object] | None = None,
+    items_override: Sequence[Item] | None = None,
     mode: str = "exam",
 ) -> None:
     """Draw, take, score, save and show one exam (or quiz)."""

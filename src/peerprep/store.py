@@ -486,7 +486,7 @@ class Store:
         if since_day is not None:
             sql += " WHERE day >= ?"
             args.append(since_day)
-        return [tuple(r) for r in self.db.execute(sql + " ORDER BY day, mode", args)]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in self.db.execute(sql + " ORDER BY day, mode", args)]
 
     def today_counts(self, day: str) -> tuple[int, int]:
         """(new items introduced, reviews done) in study mode on a study day."""
@@ -585,7 +585,8 @@ class Store:
 
     def exam(self, exam_id: int) -> sqlite3.Row | None:
         """One attempt."""
-        return self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,)).fetchone()
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,)).fetchone()
+        return row
 
     # -- integrity and backups ----------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from . import grading
@@ -184,11 +186,11 @@ def _hint(console: Console, text: str) -> None:
     console.print(safe(text, "yellow"))
 
 
-def _rating_line(intervals: dict[int, object]) -> str:
+def _rating_line(intervals: Mapping[int, timedelta]) -> str:
     parts = []
     for r, name in RATINGS.items():
         span = intervals.get(r)
-        parts.append(f"{r} {name}" + (f" ({format_interval(span)})" if span is not None else ""))  # type: ignore[arg-type]
+        parts.append(f"{r} {name}" + (f" ({format_interval(span)})" if span is not None else ""))
     return "  ".join(parts)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TextIO
 
 Tick = Callable[[], str]
 
@@ -33,11 +33,11 @@ class LineInput:
 
     interactive = False
 
-    def __init__(self, stream: object | None = None) -> None:
-        self.stream = stream or sys.stdin
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream: TextIO = stream or sys.stdin
 
     def _read(self) -> str:
-        line = self.stream.readline()  # type: ignore[attr-defined]
+        line = self.stream.readline()
         if not line:
             raise EndOfInput
         return str(line).rstrip("\r\n")

@@ -209,7 +209,7 @@ def stats_figures(now: Any) -> Any:
         month_ago = (study_day(now, tz, sett.rollover_hour) - timedelta(days=29)).isoformat()
         figures = stats.compute(
             items,
-            lean,  # type: ignore[arg-type]
+            lean,
             store.daily(),
             store.most_missed(),
             store.retention(month_ago),
@@ -399,7 +399,7 @@ def guess_rate(item: Any) -> float:
     if item.kind == "mcq" and n:
         return 1.0 / n
     if item.kind == "multi" and n:
-        return 1.0 / (2**n - 1)
+        return 1.0 / float(2**n - 1)
     return GUESS_RATE.get(item.kind, 0.0)
 
 
@@ -662,7 +662,9 @@ def plan_command(exam_date: str | None, minutes: int | None, target: float | Non
                 when = date.fromisoformat(exam_date)
             except ValueError:
                 raise UsageError(f'--exam-date "{exam_date}" is not a date (YYYY-MM-DD)') from None
-            today = planner.study_day(now, tz, sett.rollover_hour)
+            from .scheduler import study_day
+
+            today = study_day(now, tz, sett.rollover_hour)
             if when <= today:
                 raise PeerprepError(f"--exam-date {when} is not after today ({today})")
             current = planner.Plan(when, minutes or (current.minutes_per_day if current else 30), target or (current.target if current else 0.9)).with_stretch(today)
@@ -855,7 +857,7 @@ def export_deck(deck_arg: str, to: str, output: Any) -> None:
 
 def import_file(source: Any, output: Any, deck_id: str | None, title: str | None, anki_deck: str | None, reverse: bool, with_progress: bool, force: bool) -> None:
     """`peerprep import`: read everything and check it before writing anything."""
-    from . import ankipkg, catalog
+    from . import ankipkg, decks
     from .errors import PeerprepError, UsageError
 
     if not source.exists():
@@ -878,7 +880,7 @@ def import_file(source: Any, output: Any, deck_id: str | None, title: str | None
     if target.exists() and not force:
         raise PeerprepError(f"{target}: already exists (use --force to overwrite, or -o for another file)")
     text = ankipkg.write_deck_yaml(deck_id, title or result.title, result.cards, source=source.name)
-    parsed = catalog.deckfile.parse_text(str(target), text)
+    parsed = decks.parse_text(str(target), text)
     if any(p.severity == "error" for p in parsed.problems):  # never write a deck peerprep cannot load
         raise PeerprepError(f"{source}: the converted deck would not load ({parsed.problems[0].message})")
     store = None
@@ -906,7 +908,7 @@ def import_file(source: Any, output: Any, deck_id: str | None, title: str | None
             store.bulk_load(rows, states)
         finally:
             store.close()
-    items = sum(1 for card in result.cards for _ in catalog.deckfile.items_of_card(deck_id, card))
+    items = sum(len(list(decks.items_of_card(deck_id, card))) for card in result.cards)
     skipped = sum(result.skipped.values())
     line = f"Wrote {len(result.cards)} cards ({items} study items) to {target}"
     if skipped:

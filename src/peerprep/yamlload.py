@@ -34,7 +34,7 @@ _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KIND_TAG = {ScalarNode: STR_TAG, SequenceNode: SEQ_TAG, MappingNode: MAP_TAG}
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):  # type: ignore[misc]
     """Composer whose resolver is a constant: types are decided by the schema, not by YAML 1.1."""
 
     def resolve(self, kind: type, value: object, implicit: object) -> str:
