@@ -150,3 +150,23 @@ def test_new_items_of_several_decks_are_interleaved() -> None:
     items = _items() + list(decks.items_of(other.deck))
     s = Session(Store(":memory:"), items, Clock(NOW), Settings(fuzz=False, new_per_day=4), timezone.utc)
     assert [(i.deck_id, i.key) for i in s.new] == [("s", "b1"), ("o", "b1"), ("s", "r1"), ("o", "r1")]
+
+
+def test_a_plan_paces_new_items_and_moves_at_risk_reviews_into_the_stretch() -> None:
+    from datetime import date
+
+    from peerprep.planner import Plan
+
+    store, clock = Store(":memory:"), Clock(NOW)
+    plan = Plan(date(2026, 3, 12), 30, 0.9).with_stretch(date(2026, 3, 2))  # 10 days: stretch of 2
+    s = Session(store, _items(), clock, Settings(fuzz=False, new_per_day=1), timezone.utc, plan=plan)
+    assert len(s.new) == 1  # 7 items over the 8 days before the 2-day stretch: one a day
+    # A review whose next FSRS date is after the exam and whose exam-day recall would be low
+    # is brought forward into the final stretch.
+    weak = CardState(state=REVIEW, stability=1.5, difficulty=8.0, due=NOW - timedelta(hours=1), last_review=NOW - timedelta(days=2), reps=3)
+    store.record("s", "b2", NOW - timedelta(days=2), "study", 3, None, weak, day="2026-02-28")
+    s = Session(store, _items(), clock, Settings(fuzz=False), timezone.utc, plan=plan)
+    item = next(i for i in s.reviews if i.key == "b2")
+    after = s.answer(item, 4).after
+    assert after is not None and after.due is not None
+    assert datetime(2026, 3, 10, tzinfo=timezone.utc) <= after.due < datetime(2026, 3, 12, 4, tzinfo=timezone.utc)
