@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "peerprep"
-SHELL = {"cli", "render", "views", "studyview", "examview", "terminal", "config", "__main__", "entry", "checkcache"}
+SHELL = {"cli", "render", "views", "studyview", "examview", "attemptview", "progressview", "interopview", "terminal", "config", "__main__", "entry", "checkcache"}
 SHELL_ONLY = {"typer", "rich", "termios", "tty", "platformdirs"}
 
 

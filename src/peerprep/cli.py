@@ -200,7 +200,7 @@ def study(
     cram: Annotated[bool, typer.Option("--cram", help="Practise without changing any schedule.")] = False,
 ) -> None:
     """Study what is due: reviews, failed items and new items, one at a time."""
-    from . import config, render, studyview, terminal, views
+    from . import config, progressview, render, studyview, terminal, views
     from .session import Session
 
     cat = views.load_catalog(decks or ())
@@ -222,7 +222,7 @@ def study(
         summary = studyview.run(console, terminal.make_input(), session)
         studyview.show_summary(console, summary, config.now())
         if plan is not None:
-            views.session_readiness(console, store, cat, plan)
+            progressview.session_readiness(console, store, cat, plan)
     finally:
         store.close()
 
@@ -247,13 +247,13 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     """Progress: totals, heatmap, due forecast, retention, domains, streak, leeches, most missed."""
     from dataclasses import asdict
 
-    from . import config, render, views
+    from . import config, progressview, render
 
-    figures = views.stats_figures(config.now())
+    figures = progressview.stats_figures(config.now())
     if as_json:
         print(json.dumps(asdict(figures), indent=2))
     else:
-        views.stats_screen(render.out(), figures)
+        progressview.stats_screen(render.out(), figures)
 
 
 @app.command()
@@ -265,9 +265,9 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Plan to an exam date: new items per day, expected workload, readiness forecast, warnings."""
-    from . import views
+    from . import progressview
 
-    views.plan_command(exam_date, minutes_per_day, target, clear, as_json)
+    progressview.plan_command(exam_date, minutes_per_day, target, clear, as_json)
 
 
 @app.command()
@@ -367,17 +367,17 @@ def exam_take(
 @exam_app.command("history")
 def exam_history(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List saved exam attempts."""
-    from . import views
+    from . import attemptview
 
-    views.exam_history(as_json)
+    attemptview.exam_history(as_json)
 
 
 @exam_app.command("review")
 def exam_review(attempt: Annotated[int, typer.Argument(help="Attempt id (see exam history).")]) -> None:
     """Show an attempt's result and review every missed question."""
-    from . import views
+    from . import attemptview
 
-    views.exam_review(attempt)
+    attemptview.exam_review(attempt)
 
 
 @exam_app.command("retake")
@@ -388,9 +388,9 @@ def exam_retake(
     seed: Annotated[int | None, typer.Option("--seed", help="Reproducible order.")] = None,
 ) -> None:
     """Take an attempt's questions again (all of them, or only the misses)."""
-    from . import views
+    from . import attemptview
 
-    views.exam_retake(attempt, missed, tutor, seed)
+    attemptview.exam_retake(attempt, missed, tutor, seed)
 
 
 @exam_app.command("export")
@@ -399,9 +399,9 @@ def exam_export(
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
 ) -> None:
     """Write an attempt as a results CSV (for `peerprep items --results`)."""
-    from . import views
+    from . import attemptview
 
-    views.exam_export(attempt, output)
+    attemptview.exam_export(attempt, output)
 
 
 @app.command()
@@ -413,9 +413,9 @@ def quiz(
     seed: Annotated[int | None, typer.Option("--seed", help="Reproducible draw.")] = None,
 ) -> None:
     """A short tutor-mode drill of random objective items: no timer, feedback after each."""
-    from . import views
+    from . import attemptview
 
-    views.quiz(decks or [], n, domain, type_, seed)
+    attemptview.quiz(decks or [], n, domain, type_, seed)
 
 
 @app.command()
@@ -425,9 +425,9 @@ def items(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Item analysis for instructors: answered, percent correct, which wrong options were picked."""
-    from . import views
+    from . import attemptview
 
-    views.items_report(decks or [], results or [], as_json)
+    attemptview.items_report(decks or [], results or [], as_json)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -441,9 +441,9 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
 ) -> None:
     """Export a deck: an Anki package, Anki-importable text, or a Markdown study guide."""
-    from . import views
+    from . import interopview
 
-    views.export_deck(deck, to, output)
+    interopview.export_deck(deck, to, output)
 
 
 @app.command("import")
@@ -458,9 +458,9 @@ def import_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing deck file.")] = False,
 ) -> None:
     """Import cards (and optionally review history) from Anki, Quizlet or a spreadsheet into a deck file."""
-    from . import views
+    from . import interopview
 
-    views.import_file(source, output, deck_id, title, anki_deck, reverse, with_progress, force)
+    interopview.import_file(source, output, deck_id, title, anki_deck, reverse, with_progress, force)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -473,9 +473,9 @@ def log_export(
     deck: Annotated[str | None, typer.Option("--deck", help="Only this deck's reviews.")] = None,
 ) -> None:
     """Write the review log as card_id,review_time,review_rating,review_state,review_duration CSV."""
-    from . import views
+    from . import interopview
 
-    views.log_export(output, deck)
+    interopview.log_export(output, deck)
 
 
 @log_app.command("import")
@@ -485,17 +485,17 @@ def log_import(
     deck: Annotated[str | None, typer.Option("--deck", help="Deck id for rows without deck_id/item_key columns.")] = None,
 ) -> None:
     """Bring a review history into the store: FSRS state continues from it."""
-    from . import views
+    from . import interopview
 
-    views.log_import(source, tz, deck)
+    interopview.log_import(source, tz, deck)
 
 
 @app.command()
 def optimize(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Fit FSRS-6 parameters to your reviews; adopt them only when they predict your recall better."""
-    from . import views
+    from . import interopview
 
-    views.optimize_command(as_json)
+    interopview.optimize_command(as_json)
 
 
 def main() -> None:

@@ -268,7 +268,7 @@ def run_exam_command(
     import json as _json
     import random
 
-    from . import attempts, config, render, terminal, views
+    from . import attempts, config, progressview, render, terminal, views
     from . import exam as exams
 
     cat = views.load_catalog(deck_args)
@@ -296,7 +296,7 @@ def run_exam_command(
     try:
         sett = views.settings(store)
         tz = config.local_zone()
-        predicted = views.predicted_score(store, cat, blueprint, config.now()) if mode == "exam" else None
+        predicted = progressview.predicted_score(store, cat, blueprint, config.now()) if mode == "exam" else None
         plan = views.load_plan(store)
         from collections import Counter
 
