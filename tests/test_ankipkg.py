@@ -21,7 +21,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peerprep import ankipkg, catalog, checker
+from peerprep import ankipkg, catalog, checker, deckwriter, importer
 from peerprep.decks import CARD_ID, items_of, parse_text
 from peerprep.errors import PeerprepError
 from peerprep.model import Card
@@ -96,7 +96,7 @@ def test_legacy_package_reads_collection_anki21() -> None:
 
 
 def test_import_maps_note_types_to_card_types() -> None:
-    result = ankipkg.import_notes(ankipkg.read_package(MODERN), "sample")
+    result = importer.import_notes(ankipkg.read_package(MODERN), "sample")
     assert _shape(result.cards) == EXPECTED_CARDS
     assert result.title == "PeerPrep"
     assert result.skipped_empty == 0 and not result.warnings
@@ -112,24 +112,24 @@ def test_import_maps_note_types_to_card_types() -> None:
 
 
 def test_legacy_and_modern_packages_import_the_same_cards() -> None:
-    modern = ankipkg.import_notes(ankipkg.read_package(MODERN), "sample")
-    legacy = ankipkg.import_notes(ankipkg.read_package(LEGACY), "sample")
+    modern = importer.import_notes(ankipkg.read_package(MODERN), "sample")
+    legacy = importer.import_notes(ankipkg.read_package(LEGACY), "sample")
     assert legacy.cards == modern.cards
     assert legacy.card_keys == modern.card_keys
 
 
 def test_import_one_anki_deck_and_its_subdecks() -> None:
     col = ankipkg.read_package(MODERN)
-    result = ankipkg.import_notes(col, "listening", anki_deck="peerprep::listening")
+    result = importer.import_notes(col, "listening", anki_deck="peerprep::listening")
     assert [c.id for c in result.cards] == [EXPECTED_CARDS[5][0], PARAPHRASE, CLOZE]
     assert result.title == "PeerPrep / Listening"
     with pytest.raises(PeerprepError, match=r'sample_with_reviews\.apkg: no Anki deck named "Nope"; the package has: Default, PeerPrep'):
-        ankipkg.import_notes(col, "x", anki_deck="Nope")
+        importer.import_notes(col, "x", anki_deck="Nope")
 
 
 def test_bad_deck_id_is_refused() -> None:
     with pytest.raises(PeerprepError, match='deck id "My Deck" must be a lowercase slug.*e.g. my-deck'):
-        ankipkg.import_notes(ankipkg.read_package(MODERN), "My Deck")
+        importer.import_notes(ankipkg.read_package(MODERN), "My Deck")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,41 +137,41 @@ def test_bad_deck_id_is_refused() -> None:
 
 
 def test_cloze_conversion() -> None:
-    assert ankipkg.convert_cloze("{{c1::Open}} and {{c2::closed::kind}}") == ("{{Open}} and {{closed::kind}}", [1, 2])
-    assert ankipkg.convert_cloze("{{c2::Paris}} is in {{c1::France}}") == ("{{Paris}} is in {{France}}", [2, 1])
-    assert ankipkg.convert_cloze("{{c1::}} gone, {{literal}} braces") == (" gone, { {literal} } braces", [])
+    assert importer.convert_cloze("{{c1::Open}} and {{c2::closed::kind}}") == ("{{Open}} and {{closed::kind}}", [1, 2])
+    assert importer.convert_cloze("{{c2::Paris}} is in {{c1::France}}") == ("{{Paris}} is in {{France}}", [2, 1])
+    assert importer.convert_cloze("{{c1::}} gone, {{literal}} braces") == (" gone, { {literal} } braces", [])
 
 
 def test_html_reduced_to_text() -> None:
     raw = "<div>A &amp; B<br>C&nbsp;D</div><div><b>E</b> &lt;tag&gt;</div><script>alert(1)</script><!-- x -->[sound:a.mp3]"
-    assert ankipkg.html_to_text(raw) == "A & B\nC D\nE <tag>"
-    assert ankipkg.html_to_text("\x1b]8;;http://x\x07link\x1b]8;;\x07 \x07") == "link \u2407"
-    assert ankipkg.media_refs('<img src="a b.jpg"><img src=\'c.png\'> [sound:d.mp3] <img src="http://x/y.png">') == ["a b.jpg", "c.png", "d.mp3"]
+    assert importer.html_to_text(raw) == "A & B\nC D\nE <tag>"
+    assert importer.html_to_text("\x1b]8;;http://x\x07link\x1b]8;;\x07 \x07") == "link \u2407"
+    assert importer.media_refs('<img src="a b.jpg"><img src=\'c.png\'> [sound:d.mp3] <img src="http://x/y.png">') == ["a b.jpg", "c.png", "d.mp3"]
 
 
 def test_tags_become_simple_words() -> None:
-    assert [ankipkg.sanitize_tag(t) for t in ("Empathy::Definition", "a/b c", "::", "Ünïcode_ok")] == [
+    assert [importer.sanitize_tag(t) for t in ("Empathy::Definition", "a/b c", "::", "Ünïcode_ok")] == [
         "empathy-definition", "a-b-c", "", "ünïcode_ok",
     ]
 
 
 def test_guid_ids_are_kept_or_encoded_reversibly() -> None:
-    assert ankipkg.card_id_for_guid("nYQAjxelk4") == "nYQAjxelk4"
-    assert ankipkg.card_id_for_guid("F`YQ]XbBM_") == EMPATHY
-    assert ankipkg.card_id_for_guid("anki-61") == "anki-" + b"anki-61".hex()  # would be ambiguous as is
-    assert ankipkg.guid_for_card_id(EMPATHY) == "F`YQ]XbBM_"
+    assert importer.card_id_for_guid("nYQAjxelk4") == "nYQAjxelk4"
+    assert importer.card_id_for_guid("F`YQ]XbBM_") == EMPATHY
+    assert importer.card_id_for_guid("anki-61") == "anki-" + b"anki-61".hex()  # would be ambiguous as is
+    assert importer.guid_for_card_id(EMPATHY) == "F`YQ]XbBM_"
     long = "é" * 80
-    assert ankipkg.card_id_for_guid(long).startswith("anki-h-") and ankipkg.guid_for_card_id(ankipkg.card_id_for_guid(long)) is None
+    assert importer.card_id_for_guid(long).startswith("anki-h-") and importer.guid_for_card_id(importer.card_id_for_guid(long)) is None
 
 
 @given(st.text(min_size=1, max_size=40))
 def test_guid_encoding_round_trips(guid: str) -> None:
-    card_id = ankipkg.card_id_for_guid(guid)
+    card_id = importer.card_id_for_guid(guid)
     assert CARD_ID.fullmatch(card_id)
     if card_id.startswith("anki-h-"):  # over 61 bytes of GUID: hashed, not reversible
-        assert len(guid.encode()) > 61 and ankipkg.guid_for_card_id(card_id) is None
+        assert len(guid.encode()) > 61 and importer.guid_for_card_id(card_id) is None
     else:
-        assert ankipkg.guid_for_card_id(card_id) == guid
+        assert importer.guid_for_card_id(card_id) == guid
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,10 +179,10 @@ def test_guid_encoding_round_trips(guid: str) -> None:
 
 
 def test_anki_notes_export_imports_like_the_package() -> None:
-    result = ankipkg.import_text(NOTES_TXT, "sample")
+    result = importer.import_text(NOTES_TXT, "sample")
     assert _shape(result.cards) == EXPECTED_CARDS
     assert result.title == "PeerPrep"
-    assert [c.tags for c in result.cards] == [c.tags for c in ankipkg.import_notes(ankipkg.read_package(MODERN), "s").cards]
+    assert [c.tags for c in result.cards] == [c.tags for c in importer.import_notes(ankipkg.read_package(MODERN), "s").cards]
     assert result.cards[3].explanation == "B\nValidating the feeling, without minimising."
 
 
@@ -193,7 +193,7 @@ def test_anki_export_headers_comments_and_global_values(tmp_path: Path) -> None:
         "Front one;Back <b>one</b>\n# a comment row\n\"Front; two\";\"Back\ntwo\"\nFront three;\n",
         encoding="utf-8",
     )
-    result = ankipkg.import_text(path, "course")
+    result = importer.import_text(path, "course")
     assert [(c.type, c.front, c.back, c.tags) for c in result.cards] == [
         ("reverse", "Front one", "Back <b>one</b>", ("week1",)),
         ("reverse", "Front; two", "Back\ntwo", ("week1",)),
@@ -205,15 +205,15 @@ def test_anki_export_headers_comments_and_global_values(tmp_path: Path) -> None:
 def test_quizlet_pairs_tab_and_comma(tmp_path: Path) -> None:
     tab = tmp_path / "tab.txt"
     tab.write_text("Empathy\tFeeling with someone\nSympathy\tFeeling for someone\n\n", encoding="utf-8")
-    result = ankipkg.import_text(tab, "terms")
+    result = importer.import_text(tab, "terms")
     assert [(c.type, c.front, c.back) for c in result.cards] == [
         ("basic", "Empathy", "Feeling with someone"), ("basic", "Sympathy", "Feeling for someone"),
     ]
     assert all(re.fullmatch(r"q-[0-9a-f]{12}", c.id) for c in result.cards)
-    assert [c.id for c in ankipkg.import_text(tab, "terms").cards] == [c.id for c in result.cards]  # stable
+    assert [c.id for c in importer.import_text(tab, "terms").cards] == [c.id for c in result.cards]  # stable
     comma = tmp_path / "comma.txt"
     comma.write_text("OARS, open questions, affirmations, reflections, summaries\r\n", encoding="utf-8")
-    (card,) = ankipkg.import_text(comma, "terms", reverse=True).cards
+    (card,) = importer.import_text(comma, "terms", reverse=True).cards
     assert (card.type, card.front, card.back) == ("reverse", "OARS", "open questions, affirmations, reflections, summaries")
 
 
@@ -223,7 +223,7 @@ def test_csv_and_tsv_with_header_rows(tmp_path: Path) -> None:
         'Front,Back,Tags,Explanation\n"A, with comma","line1\nline2","mi skills",Because.\nonly front,,,\n,,,\nsame,x,,\nsame,y,,\n',
         encoding="utf-8",
     )
-    result = ankipkg.import_text(path, "cards")
+    result = importer.import_text(path, "cards")
     assert [(c.front, c.back, c.tags, c.explanation) for c in result.cards] == [
         ("A, with comma", "line1\nline2", ("mi", "skills"), "Because."), ("same", "x", (), None), ("same", "y", (), None),
     ]
@@ -231,7 +231,7 @@ def test_csv_and_tsv_with_header_rows(tmp_path: Path) -> None:
     assert result.cards[2].id == result.cards[1].id + "-2" and result.warnings
     tsv = tmp_path / "cards.tsv"
     tsv.write_text("id\tquestion\tanswer\nq1\tWhat is SAMHSA?\tAn agency\n", encoding="utf-8")
-    (card,) = ankipkg.import_text(tsv, "cards", reverse=True).cards
+    (card,) = importer.import_text(tsv, "cards", reverse=True).cards
     assert (card.id, card.type, card.front, card.back) == ("q1", "reverse", "What is SAMHSA?", "An agency")
 
 
@@ -253,10 +253,10 @@ def test_text_problems_name_the_file_and_line(tmp_path: Path, content: bytes, me
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     if message is None:
-        assert len(ankipkg.import_text(path, "ok").cards) == 1
+        assert len(importer.import_text(path, "ok").cards) == 1
         return
     with pytest.raises(PeerprepError, match=message) as info:
-        ankipkg.import_text(path, "ok")
+        importer.import_text(path, "ok")
     assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
 
 
@@ -266,10 +266,10 @@ def test_text_import_only_raises_peerprep_errors(tmp_path: Path, text: str) -> N
     path = tmp_path / "any.txt"
     path.write_text(text, encoding="utf-8")
     try:
-        result = ankipkg.import_text(path, "any")
+        result = importer.import_text(path, "any")
     except PeerprepError:
         return
-    yaml_text = ankipkg.write_deck_yaml("any", result.title, result.cards, "fuzz")
+    yaml_text = deckwriter.write_deck_yaml("any", result.title, result.cards, "fuzz")
     parsed = parse_text("any.yaml", yaml_text)
     assert [p for p in parsed.problems if p.severity == "error"] == []
 
@@ -299,10 +299,10 @@ def _without_lines(cards: tuple[Card, ...] | list[Card]) -> list[Card]:
 @pytest.mark.parametrize("source", ["modern", "legacy", "text"])
 def test_imported_deck_passes_check(tmp_path: Path, source: str) -> None:
     if source == "text":
-        result = ankipkg.import_text(NOTES_TXT, "sample")
+        result = importer.import_text(NOTES_TXT, "sample")
     else:
-        result = ankipkg.import_notes(ankipkg.read_package(MODERN if source == "modern" else LEGACY), "sample")
-    text = ankipkg.write_deck_yaml("sample", result.title, result.cards, "Anki: sample_with_reviews")
+        result = importer.import_notes(ankipkg.read_package(MODERN if source == "modern" else LEGACY), "sample")
+    text = deckwriter.write_deck_yaml("sample", result.title, result.cards, "Anki: sample_with_reviews")
     errors, cards = _check(tmp_path, text)
     assert errors == []
     assert _without_lines(cards) == _without_lines(result.cards)
@@ -313,7 +313,7 @@ def test_bundled_decks_round_trip_through_the_writer(tmp_path: Path) -> None:
     cat = catalog.load([], include_bundled_decks=True)
     assert cat.decks
     for deck in cat.decks:
-        text = ankipkg.write_deck_yaml(deck.id, deck.title, list(deck.cards), deck.source or "")
+        text = deckwriter.write_deck_yaml(deck.id, deck.title, list(deck.cards), deck.source or "")
         text = text.replace("cards:\n", f"blueprint: {deck.blueprint}\ncards:\n", 1) if deck.blueprint else text
         path = tmp_path / f"{deck.id}.yaml"
         path.write_text(text, encoding="utf-8")
@@ -329,7 +329,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_chara
 @given(front=_TEXT, back=_TEXT, tag=st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True))
 def test_writer_keeps_any_text(front: str, back: str, tag: str) -> None:
     card = Card(id="c1", type="reverse", front=front, back=back, tags=(tag,))
-    text = ankipkg.write_deck_yaml("deck", "Title", [card], "")
+    text = deckwriter.write_deck_yaml("deck", "Title", [card], "")
     for fast in (True, False):
         parsed = parse_text("deck.yaml", text, fast=fast)
         assert [p for p in parsed.problems if p.severity == "error"] == []
@@ -339,7 +339,7 @@ def test_writer_keeps_any_text(front: str, back: str, tag: str) -> None:
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "infinity", ".NaN", "null", "~", "no", "1e5", "0x10", "- a", "#x", "a: b"])
 def test_writer_quotes_text_yaml_would_read_otherwise(value: str) -> None:
-    text = ankipkg.write_deck_yaml("deck", "Title", [Card(id="c1", type="basic", front=value, back="b")], "")
+    text = deckwriter.write_deck_yaml("deck", "Title", [Card(id="c1", type="basic", front=value, back="b")], "")
     for fast in (True, False):  # rapidyaml's JSON would turn a plain `inf` into `.inf`
         parsed = parse_text("deck.yaml", text, fast=fast)
         assert parsed.deck is not None and parsed.deck.cards[0].front == value
@@ -348,11 +348,11 @@ def test_writer_quotes_text_yaml_would_read_otherwise(value: str) -> None:
 def test_writer_refuses_what_check_would_reject() -> None:
     card = Card(id="a", type="basic", front="f", back="b")
     with pytest.raises(PeerprepError, match="must be a lowercase slug"):
-        ankipkg.write_deck_yaml("Bad_Id", "t", [card], "")
+        deckwriter.write_deck_yaml("Bad_Id", "t", [card], "")
     with pytest.raises(PeerprepError, match="no cards to write"):
-        ankipkg.write_deck_yaml("ok", "t", [], "")
+        deckwriter.write_deck_yaml("ok", "t", [], "")
     with pytest.raises(PeerprepError, match='card id "a" is used twice'):
-        ankipkg.write_deck_yaml("ok", "t", [card, card], "")
+        deckwriter.write_deck_yaml("ok", "t", [card, card], "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,12 +393,12 @@ def test_deck_to_genanki_package_and_back(tmp_path: Path) -> None:
     _genanki_package(package, cards)
     col = ankipkg.read_package(package)
     assert col.member == "collection.anki2"
-    result = ankipkg.import_notes(col, "round-trip")
+    result = importer.import_notes(col, "round-trip")
     assert result.cards == cards
     assert result.title == "Round / Trip"
     keys = sorted(result.card_keys.values())
     assert keys == sorted(i.key for i in items_of(_deck("round-trip", cards)))
-    errors, _ = _check(tmp_path, ankipkg.write_deck_yaml("round-trip", result.title, result.cards, "round.apkg"))
+    errors, _ = _check(tmp_path, deckwriter.write_deck_yaml("round-trip", result.title, result.cards, "round.apkg"))
     assert errors == []
 
 
@@ -447,7 +447,7 @@ def test_package_made_by_anki_itself(tmp_path: Path, monkeypatch: pytest.MonkeyP
         col.close()
     package = ankipkg.read_package(out)
     assert package.member == "collection.anki21b"
-    result = ankipkg.import_notes(package, "course")
+    result = importer.import_notes(package, "course")
     a, b, c = result.cards
     assert (a.type, a.front, a.back) == ("reverse", "A < B", "yes\ntwo")
     assert (b.type, b.front, b.back) == ("basic", "Q2", "A2")  # no reverse card in Anki: basic
@@ -458,7 +458,7 @@ def test_package_made_by_anki_itself(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for cid in cloze_cards:  # Anki's c2 (ord 1) is the first deletion in the text
         assert result.card_keys[cid] == f"{c.id}@c{1 if ords[cid] == 1 else 2}"
     assert result.suspended == [result.card_keys[card_ids[4]]]
-    history = ankipkg.review_history(package, [result])
+    history = importer.review_history(package, [result])
     assert [h.item_key for h in history] == [a.id, f"{a.id}@reverse", b.id]
     assert all(h.rating == 3 for h in history)
 
@@ -477,9 +477,9 @@ def _usable_revlog_rows(package: Path, member: str) -> int:
 @pytest.mark.parametrize(("package", "member"), [(MODERN, "collection.anki21b"), (LEGACY, "collection.anki21")])
 def test_progress_replays_into_the_store(package: Path, member: str) -> None:
     col = ankipkg.read_package(package)
-    result = ankipkg.import_notes(col, "sample")
-    history = ankipkg.review_history(col, [result])
-    rows, states = ankipkg.replay(history, Settings(), timezone.utc, ankipkg.anki_suspended([result]))
+    result = importer.import_notes(col, "sample")
+    history = importer.review_history(col, [result])
+    rows, states = importer.replay(history, Settings(), timezone.utc, importer.anki_suspended([result]))
     store = Store(":memory:")
     assert store.bulk_load(rows, states) == _usable_revlog_rows(package, member) == 115
     reviews = store.reviews("sample")
@@ -502,10 +502,10 @@ def test_progress_replays_into_the_store(package: Path, member: str) -> None:
 
 def test_replay_is_deterministic_and_continues_each_item_in_order() -> None:
     col = ankipkg.read_package(MODERN)
-    result = ankipkg.import_notes(col, "sample")
-    history = ankipkg.review_history(col, [result])
-    first = ankipkg.replay(history, Settings(), timezone.utc)
-    again = ankipkg.replay(list(reversed(history)), Settings(), timezone.utc)
+    result = importer.import_notes(col, "sample")
+    history = importer.review_history(col, [result])
+    first = importer.replay(history, Settings(), timezone.utc)
+    again = importer.replay(list(reversed(history)), Settings(), timezone.utc)
     assert first == again
     rows, states = first
     per_item: dict[str, list[tuple[object, ...]]] = {}
@@ -527,17 +527,17 @@ def test_history_skips_manual_unrated_and_impossible_entries(tmp_path: Path) -> 
     package = tmp_path / "extra.apkg"
     package.write_bytes(_zip([("collection.anki21", db.serialize())]))
     col = ankipkg.read_package(package)
-    result = ankipkg.import_notes(col, "sample")
-    history = ankipkg.review_history(col, [result])
+    result = importer.import_notes(col, "sample")
+    history = importer.review_history(col, [result])
     assert len(col.revlog) == 115 + 6 and len(history) == 116  # only the filtered-deck answer (type 3) counts
-    rows_, states = ankipkg.replay(history, Settings(), timezone.utc)
+    rows_, states = importer.replay(history, Settings(), timezone.utc)
     assert len(rows_) == 116 and all(s.due is not None for s in states.values())
 
 
 def test_history_skips_cards_that_were_not_imported() -> None:
     col = ankipkg.read_package(MODERN)
-    result = ankipkg.import_notes(col, "listening", anki_deck="PeerPrep::Listening")
-    history = ankipkg.review_history(col, [result])
+    result = importer.import_notes(col, "listening", anki_deck="PeerPrep::Listening")
+    history = importer.review_history(col, [result])
     assert {h.item_key for h in history} == set(result.card_keys.values())
     assert 0 < len(history) < 115
 
@@ -685,8 +685,8 @@ def test_damaged_collections_only_raise_peerprep_errors(tmp_path: Path, flips: l
     package.write_bytes(_zip([("collection.anki21", bytes(data))]))
     try:
         col = ankipkg.read_package(package)
-        result = ankipkg.import_notes(col, "flipped")
-        ankipkg.replay(ankipkg.review_history(col, [result]), Settings(), timezone.utc, ankipkg.anki_suspended([result]))
+        result = importer.import_notes(col, "flipped")
+        importer.replay(importer.review_history(col, [result]), Settings(), timezone.utc, importer.anki_suspended([result]))
     except PeerprepError as exc:
         assert str(exc).startswith(str(package)) and "\n" not in str(exc)
 

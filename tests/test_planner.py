@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from peerprep import catalog, planner
 from peerprep.model import Blueprint, Card, Choice, Domain, Item
-from peerprep.scheduler import REVIEW, CardState, Settings, day_start, retrievability, study_day
+from peerprep.scheduler import REVIEW, CardState, Settings, retrievability, study_day
 
 NOW = datetime(2026, 11, 25, 15, tzinfo=timezone.utc)
 UTC = timezone.utc

@@ -127,29 +127,29 @@ def export_deck(deck_arg: str, to: str, output: Any) -> None:
 
 def import_file(source: Any, output: Any, deck_id: str | None, title: str | None, anki_deck: str | None, reverse: bool, with_progress: bool, force: bool) -> None:
     """`peerprep import`: read everything and check it before writing anything."""
-    from . import ankipkg, decks
+    from . import ankipkg, deckwriter, decks, importer
     from .errors import PeerprepError, UsageError
 
     if not source.exists():
         raise PeerprepError(f"{source}: no such file")
     if source.is_dir():
         raise PeerprepError(f"{source}: is a directory, not a file to import")
-    deck_id = deck_id or ankipkg.deck_slug(source.stem)
+    deck_id = deck_id or importer.deck_slug(source.stem)
     package = source.suffix.lower() in (".apkg", ".colpkg")
     if with_progress and not package:
         raise UsageError("--with-progress needs an Anki package (.apkg): text files carry no review history")
     if package:
         collection = ankipkg.read_package(source)
-        result = ankipkg.import_notes(collection, deck_id, anki_deck=anki_deck)
+        result = importer.import_notes(collection, deck_id, anki_deck=anki_deck)
     else:
         collection = None
-        result = ankipkg.import_text(source, deck_id, reverse=reverse, title=title)
+        result = importer.import_text(source, deck_id, reverse=reverse, title=title)
     if not result.cards:
         raise PeerprepError(f"{source}: no cards to import")
     target = output or (config.user_decks_dir() / f"{deck_id}.yaml")
     if target.exists() and not force:
         raise PeerprepError(f"{target}: already exists (use --force to overwrite, or -o for another file)")
-    text = ankipkg.write_deck_yaml(deck_id, title or result.title, result.cards, source=source.name)
+    text = deckwriter.write_deck_yaml(deck_id, title or result.title, result.cards, source=source.name)
     parsed = decks.parse_text(str(target), text)
     if any(p.severity == "error" for p in parsed.problems):  # never write a deck peerprep cannot load
         raise PeerprepError(f"{source}: the converted deck would not load ({parsed.problems[0].message})")
@@ -162,8 +162,8 @@ def import_file(source: Any, output: Any, deck_id: str | None, title: str | None
             store.close()
             raise PeerprepError(f'deck "{deck_id}" already has progress here; import its history only once (or use --deck-id)')
         assert collection is not None
-        history = ankipkg.review_history(collection, [result])
-        rows, states = ankipkg.replay(history, settings(store), config.local_zone(), ankipkg.anki_suspended([result]))
+        history = importer.review_history(collection, [result])
+        rows, states = importer.replay(history, settings(store), config.local_zone(), importer.anki_suspended([result]))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.part")
