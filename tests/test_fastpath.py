@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peerprep import catalog, decks
-from peerprep.deckparse import card_lines, fast_root
+from peerprep.fastdeck import card_lines, fast_root
 from peerprep.model import Deck
 
 
