@@ -67,15 +67,9 @@ def _plan_and_readiness(store: Any, blueprints: Any, items: Any, lean: Any, now:
         plan_info = {"exam_date": plan.exam_date.isoformat(), "minutes_per_day": plan.minutes_per_day, "target": plan.target, "days_left": planner.days_left(plan, now, tz, sett)}
     if blueprint is None:
         return plan_info, None
-    states = lean
-    if plan is not None and planner.active(plan, now, tz, sett):
-        states = store.states()
-        import random
-
-        # Forecast for exam day assumes the plan is followed (its final-stretch reviews included).
-        states = planner.forecast(items, states, plan, now, sett, tz, random.Random(0)).final_states
-    ready = planner.readiness(items, states, blueprint, at, sett, tz, guess_rate)
-    return plan_info, {
+    # The forecast: today's memory projected to exam day (an unseen item at the guessing rate).
+    ready = planner.readiness(items, lean, blueprint, at, sett, tz, guess_rate)
+    data: dict[str, Any] = {
         "at": at.isoformat(),
         "for_exam_date": plan is not None,
         "predicted_score": round(ready.predicted, 4),
@@ -84,7 +78,23 @@ def _plan_and_readiness(store: Any, blueprints: Any, items: Any, lean: Any, now:
         "domains": {d: round(v["predicted"], 4) for d, v in ready.domains.items()},
         "items": ready.items,
         "studied": ready.studied,
+        "if_plan_followed": None,
     }
+    if plan is not None and planner.active(plan, now, tz, sett):
+        followed = _if_plan_followed(store, items, plan, blueprint, now, sett, tz)
+        data["if_plan_followed"] = {"predicted_score": round(followed.predicted, 4), "domains": {d: round(v["predicted"], 4) for d, v in followed.domains.items()}}
+    return plan_info, data
+
+
+def _if_plan_followed(store: Any, items: Any, plan: Any, blueprint: Any, now: Any, sett: Any, tz: Any) -> Any:
+    """The readiness on exam day if the plan is followed: simulated study (its final-stretch
+    reviews included) with the learner's own parameters."""
+    import random
+
+    from . import planner
+
+    simulated = planner.forecast(items, store.states(), plan, now, sett, tz, random.Random(0)).final_states
+    return planner.readiness(items, simulated, blueprint, planner.exam_start(plan, tz, sett), sett, tz, guess_rate)
 
 
 def stats_screen(console: Console, st: Any) -> None:
@@ -121,7 +131,9 @@ def stats_screen(console: Console, st: Any) -> None:
     if st.readiness:
         r = st.readiness
         when = "on exam day" if r["for_exam_date"] else "today"
-        console.print(safe(f"Readiness {when}: predicted score {r['predicted_score']:.0%} (95% range {r['low']:.0%}-{r['high']:.0%}; {r['studied']} of {r['items']} exam items studied)", "bold"))
+        console.print(safe(f"Readiness {when}: predicted score {r['predicted_score']:.0%} from what you know now (95% range {r['low']:.0%}-{r['high']:.0%}; {r['studied']} of {r['items']} exam items studied)", "bold"))
+        if r.get("if_plan_followed"):
+            console.print(safe(f"  if you follow the plan to the exam: {r['if_plan_followed']['predicted_score']:.0%}"))
         for d, v in r["domains"].items():
             console.print(safe(f"  {d:<24} {v:.0%}"))
     if st.leeches:
@@ -194,7 +206,8 @@ def plan_command(exam_date: str | None, minutes: int | None, target: float | Non
         states = store.states()
         fc = planner.forecast(items, states, current, now, sett, tz, random.Random(0))
         blueprint = cat.blueprints.get(current.blueprint or "")
-        ready = planner.readiness(items, fc.final_states, blueprint, planner.exam_start(current, tz, sett), sett, tz, guess_rate) if blueprint else None
+        ready = planner.readiness(items, states, blueprint, planner.exam_start(current, tz, sett), sett, tz, guess_rate) if blueprint else None
+        followed = planner.readiness(items, fc.final_states, blueprint, planner.exam_start(current, tz, sett), sett, tz, guess_rate) if blueprint else None
     finally:
         store.close()
     if as_json:
@@ -202,13 +215,15 @@ def plan_command(exam_date: str | None, minutes: int | None, target: float | Non
             "exam_date": current.exam_date.isoformat(), "minutes_per_day": current.minutes_per_day, "target": current.target,
             "days_left": planner.days_left(current, now, tz, sett), "new_per_day": fc.new_per_day, "capacity_per_day": fc.capacity,
             "busiest_day": fc.busiest, "days_over_cap": fc.over_cap_days, "exam_day_recall": round(fc.exam_recall, 4),
+            "predicted_score": round(ready.predicted, 4) if ready else None,
+            "predicted_score_if_followed": round(followed.predicted, 4) if followed else None,
             "workload": [{"day": d.isoformat(), "reviews": r, "new": n} for d, r, n in fc.days], "warnings": fc.warnings,
         }, indent=2))
         return
-    plan_screen(render.out(), current, fc, ready, planner.days_left(current, now, tz, sett))
+    plan_screen(render.out(), current, fc, ready, followed, planner.days_left(current, now, tz, sett))
 
 
-def plan_screen(console: Console, plan: Any, fc: Any, ready: Any, left: int) -> None:
+def plan_screen(console: Console, plan: Any, fc: Any, ready: Any, followed: Any, left: int) -> None:
     """The plan: pacing, expected workload per week, the forecast and any warning."""
     console.print(safe(f"Exam on {plan.exam_date} ({left} days) \u00b7 {plan.minutes_per_day} min/day (about {fc.capacity} reviews) \u00b7 target {plan.target:.0%}", "bold"))
     console.print(safe(f"  New items per day: {fc.new_per_day} (every item introduced before the final stretch)"))
@@ -223,16 +238,19 @@ def plan_screen(console: Console, plan: Any, fc: Any, ready: Any, left: int) -> 
         avg = sum(values) / len(values)
         console.print(safe(f"  week {w + 1:>2}  {block * max(1, round(avg * 40 / peak))} {avg:.0f}/day"))
     if ready is not None:
-        readiness_lines(console, ready)
+        readiness_lines(console, ready, followed)
     for w in fc.warnings:
         console.print(safe(f"Warning: {w}", "yellow"))
 
 
-def readiness_lines(console: Console, ready: Any) -> None:
-    """Predicted score with its interval, overall and per domain."""
-    console.print(safe(f"Readiness: predicted exam score {ready.predicted:.0%} (95% range {ready.low:.0%}-{ready.high:.0%}; {ready.studied} of {ready.items} exam items studied)", "bold"))
+def readiness_lines(console: Console, ready: Any, followed: Any = None) -> None:
+    """Predicted score with its interval, overall and per domain (and, with a plan, if followed)."""
+    console.print(safe(f"Readiness: predicted exam score {ready.predicted:.0%} from what you know now (95% range {ready.low:.0%}-{ready.high:.0%}; {ready.studied} of {ready.items} exam items studied)", "bold"))
+    if followed is not None:
+        console.print(safe(f"  if you follow the plan to the exam: {followed.predicted:.0%}"))
     for d, v in ready.domains.items():
-        console.print(safe(f"  {d:<24} {v['predicted']:.0%}"))
+        extra = f"  (plan followed: {followed.domains[d]['predicted']:.0%})" if followed is not None else ""
+        console.print(safe(f"  {d:<24} {v['predicted']:.0%}{extra}"))
 
 
 def session_readiness(console: Console, store: Any, cat: Any, plan: Any) -> None:
@@ -242,13 +260,12 @@ def session_readiness(console: Console, store: Any, cat: Any, plan: Any) -> None
     blueprint = cat.blueprints.get(plan.blueprint or "")
     if blueprint is None:
         return
-    import random
-
     sett = settings(store)
     tz = config.local_zone()
     now = config.now()
-    states = store.states()
-    if planner.active(plan, now, tz, sett):
-        states = planner.forecast(cat.items(), states, plan, now, sett, tz, random.Random(0)).final_states
-    ready = planner.readiness(cat.items(), states, blueprint, planner.exam_start(plan, tz, sett), sett, tz, guess_rate)
-    readiness_lines(console, ready)
+    items = cat.items()
+    active = planner.active(plan, now, tz, sett)
+    at = planner.exam_start(plan, tz, sett) if active else now
+    ready = planner.readiness(items, store.states(), blueprint, at, sett, tz, guess_rate)
+    followed = _if_plan_followed(store, items, plan, blueprint, now, sett, tz) if active else None
+    readiness_lines(console, ready, followed)
