@@ -105,6 +105,8 @@ def test_plan_cli_and_stats_json(tmp_path) -> None:  # type: ignore[no-untyped-d
     stats = json.loads(run("stats", "--json").stdout)
     assert stats["plan"]["exam_date"] == "2027-01-20"
     assert 0 <= stats["readiness"]["predicted_score"] <= 1 and set(stats["readiness"]["domains"]) == {"advocacy", "mentoring-education", "recovery-wellness", "ethical-responsibility"}
+    assert stats["readiness"]["studied"] == 0  # from what is known now: nothing studied yet
+    assert stats["readiness"]["if_plan_followed"]["predicted_score"] > stats["readiness"]["predicted_score"]
     session = run("study", "--limit", "1")
     assert "Readiness:" in session.stdout
     assert run("plan", "--clear").returncode == 0
