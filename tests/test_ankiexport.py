@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest, ImportCsvRequest
-from anki.import_export_pb2 import IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+from anki.collection import Collection, ImportCsvRequest
 from anki.notes import Note
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +25,7 @@ from peerprep.errors import PeerprepError
 from peerprep.model import Blueprint, Deck, Domain
 from peerprep.text import clean
 
+from .ankihelp import import_apkg
 from .conftest import NOW
 
 SAMPLE = """\
@@ -140,14 +140,7 @@ def col(tmp_path: Path) -> Iterator[Collection]:
 
 
 def _import_apkg(col: Collection, path: Path) -> Any:
-    options = ImportAnkiPackageOptions(
-        merge_notetypes=False,
-        update_notes=IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-        update_notetypes=IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-        with_scheduling=True,
-        with_deck_configs=True,
-    )
-    return col.import_anki_package(ImportAnkiPackageRequest(package_path=str(path), options=options)).log
+    return import_apkg(col, path)
 
 
 def _import_csv(col: Collection, path: Path) -> Any:

@@ -19,17 +19,17 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("deck_id", ["empathy-foundations", "icrc-ethical-responsibility"])
 def test_round_trip_through_real_anki_keeps_every_card(tmp_path: Path, deck_id: str) -> None:
-    from anki.collection import Collection, ExportAnkiPackageOptions, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    from anki.collection import Collection, ExportAnkiPackageOptions
     from anki.generic_pb2 import Empty
-    from anki.import_export_pb2 import IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER, ExportLimit
+    from anki.import_export_pb2 import ExportLimit
+
+    from .ankihelp import import_apkg
 
     ours = tmp_path / "ours.apkg"
     assert _run("export", deck_id, "--to", "apkg", "-o", str(ours)).returncode == 0
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
-        col.import_anki_package(ImportAnkiPackageRequest(package_path=str(ours), options=ImportAnkiPackageOptions(
-            merge_notetypes=False, update_notes=IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-            update_notetypes=IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER, with_scheduling=True, with_deck_configs=True)))
+        import_apkg(col, ours)
         notes_in_anki = col.note_count()
         cards_in_anki = col.card_count()
         theirs = tmp_path / "theirs.apkg"

@@ -22,6 +22,8 @@ from peerprep.revlog import Row, card_id_for, export_csv, parse_csv, to_store_ro
 from peerprep.scheduler import LEARNING, RELEARNING, REVIEW, CardState, Settings, review
 from peerprep.store import Store, state_from_json
 
+from .ankihelp import import_apkg
+
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).parent / "fixtures"
 JOSH = FIXTURES / "revlogs" / "pyfsrs_josh_head.csv"
@@ -353,19 +355,11 @@ def utc_process(monkeypatch: pytest.MonkeyPatch) -> object:
 def test_anki_revlog_imports_and_replays_to_ankis_own_memory_states(tmp_path: Path, utc_process: object) -> None:
     pytest.importorskip("anki")
     os.environ.setdefault("RUST_LOG", "error")
-    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-    from anki.import_export_pb2 import IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+    from anki.collection import Collection
 
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
-        options = ImportAnkiPackageOptions(
-            merge_notetypes=False,
-            update_notes=IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-            update_notetypes=IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-            with_scheduling=True,
-            with_deck_configs=True,
-        )
-        col.import_anki_package(ImportAnkiPackageRequest(package_path=str(FIXTURES / "anki" / "sample_with_reviews.apkg"), options=options))
+        import_apkg(col, FIXTURES / "anki" / "sample_with_reviews.apkg")
         assert col.db is not None
         log = col.db.all("SELECT cid, id, ease, type, time, factor FROM revlog ORDER BY id")
         memory = {cid: json.loads(data) for cid, data in col.db.all("SELECT id, data FROM cards")}
