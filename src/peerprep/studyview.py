@@ -219,7 +219,8 @@ def ask_rating(console: Console, inp: Input, session: Session, item: Item, defau
             return Response(rating=int(low))
         if low in RATING_WORDS:
             return Response(rating=RATING_WORDS[low])
-        _hint(console, "Rate 1-4 (or again, hard, good, easy), or :undo, :suspend, :bury, :quit.")
+        keys = "z undo, @ suspend, - bury, q quit" if inp.interactive else ":undo, :suspend, :bury, :quit"
+        _hint(console, f"Rate 1-4 (or again, hard, good, easy), or {keys}.")
 
 
 def run(console: Console, inp: Input, session: Session) -> Summary:
