@@ -92,3 +92,17 @@ def test_daily_backup_is_kept(home: Path) -> None:
     subprocess.run([sys.executable, "-m", "peerprep", "due"], env=env, capture_output=True)
     backups = list((home / "backups").glob("progress-daily-*.sqlite3"))
     assert len(backups) == 1
+
+
+def test_several_processes_starting_together_on_a_new_database(tmp_path: Path) -> None:
+    # Regression: switching a brand-new database to WAL while another process creates it used to
+    # fail with "database is locked" (reported as a damaged database), and two processes writing
+    # the same daily backup crashed with a traceback.
+    for attempt in range(5):
+        home = tmp_path / f"home{attempt}"
+        env = {**_env(), "PEERPREP_HOME": str(home)}
+        procs = [subprocess.Popen([sys.executable, "-m", "peerprep", "due"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert all(p.returncode == 0 for p in procs), errors
+        assert not any(errors), errors
+        assert len(list((home / "backups").glob("progress-daily-*.sqlite3"))) <= 1

@@ -9,6 +9,7 @@ of truth; the `cards` table is a cache of each item's current state.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -187,6 +188,30 @@ def state_from_json(data: dict[str, object] | None) -> CardState | None:
     )
 
 
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _while_locked(step: Callable[[], object]) -> None:
+    """Run `step`, retrying while another process holds the lock. SQLite's busy handler does not
+    cover every case: switching a new database to WAL while another connection creates it
+    returns "database is locked" at once, so several peerprep processes starting together on a
+    new database would fail without this."""
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 class Store:
     """A connection to the progress database."""
 
@@ -211,11 +236,15 @@ class Store:
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not memory:
-                self.db.execute("PRAGMA journal_mode = WAL")
+                _while_locked(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             if migrate:
-                self.migrate()
+                _while_locked(self.migrate)
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise StoreError(f"{self.path}: the progress database stayed locked by another peerprep for {BUSY_TIMEOUT_MS // 1000} s; try again") from None
+            raise StoreError(f"{self.path}: the progress database cannot be used ({exc}); run `peerprep restore BACKUP` or move the file away") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: the progress database is damaged or not a database ({exc}); run `peerprep restore BACKUP` or move the file away") from None
 
@@ -597,12 +626,15 @@ class Store:
     def backup_to(self, target: Path) -> None:
         """A consistent copy of the database (SQLite's online backup)."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")  # one per process: no clash
         dest = sqlite3.connect(str(tmp))
         try:
             self.db.backup(dest)
-        finally:
+        except sqlite3.Error as exc:
             dest.close()
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"{target}: the backup failed ({exc})") from None
+        dest.close()
         tmp.replace(target)
 
 
